@@ -1,0 +1,68 @@
+"""Satchel: log params, metrics, tags and artifacts from any Python code.
+
+    import satchel
+    with satchel.start_run():
+        satchel.log_param("alpha", 0.5)
+        satchel.log_metric("rmse", 0.71, step=3)
+
+This module and ``satchel.tracking`` use only the standard library, so project code can
+``import satchel`` inside any environment Satchel builds, and the import stays fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from satchel.tracking.client import Client
+from satchel.tracking.entities import Experiment, Metric, Run, RunStatus
+from satchel.tracking.fluent import (
+    active_run,
+    end_run,
+    get_experiment_by_name,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__all__ = [
+    "Client",
+    "Experiment",
+    "Metric",
+    "Run",
+    "RunStatus",
+    "__version__",
+    "active_run",
+    "end_run",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,8 @@
+"""satchel artifacts ... (PLACEHOLDER: replaced by its owner)."""
+
+import click
+
+
+@click.group()
+def artifacts() -> None:
+    """PLACEHOLDER"""

@@ -1,0 +1,8 @@
+"""satchel run (PLACEHOLDER: replaced by its owner)."""
+
+import click
+
+
+@click.command("run")
+def run_command() -> None:
+    """PLACEHOLDER"""

@@ -1,0 +1,60 @@
+"""The one small interface every environment kind implements.
+
+A kind turns a project's environment declaration into a ready environment: it computes a
+content key, builds on a cache miss (temp dir, atomic move, ready marker, lock), checks health
+on reuse, and says how to launch a process inside it. Adding a kind = one module, one line in
+``satchel.envs.KINDS``, one test file.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from satchel.projects.spec import Project
+
+__all__ = ["EnvManager", "PreparedEnv", "Reporter"]
+
+# Progress lines for the terminal ("resolving 3 requirements", "installing ...").
+Reporter = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PreparedEnv:
+    """A ready environment for one run."""
+
+    manager: str  # "local" | "uv" | "virtualenv" | "docker"  (the mlflow.project.env tag)
+    key: str | None = None  # content key; None for "local"
+    root: Path | None = None  # the environment directory (a venv), if any
+    python: str | None = None  # the interpreter inside it
+    cache_hit: bool = True
+    build_seconds: float = 0.0
+    lock_file: Path | None = None  # resolved requirements, logged as env/requirements.lock
+    build_log: Path | None = None  # full builder output, logged as env/build.log when built
+    image: str | None = None  # docker: the image to run (tag) ...
+    image_id: str | None = None  # ... and its id (sha256:...)
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+    def process_env(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The environment variables of a process launched inside this env."""
+        env = dict(environ)
+        if self.root is not None:
+            env["VIRTUAL_ENV"] = str(self.root)
+            env["PATH"] = f"{self.root / 'bin'}:{env.get('PATH', '')}"
+            env.pop("PYTHONHOME", None)
+        return env
+
+
+class EnvManager(abc.ABC):
+    """An environment kind (local, uv, virtualenv, docker)."""
+
+    name: str
+
+    @abc.abstractmethod
+    def prepare(self, project: Project, *, refresh: bool = False, report: Reporter) -> PreparedEnv:
+        """Return a ready env for ``project``: reuse a healthy cached one or build it.
+
+        A failed or interrupted build leaves nothing behind and raises EnvironmentBuildError
+        (with ``log_path``)."""

@@ -1,0 +1,145 @@
+"""The interface every tracking store implements (SQLite now; REST and PostgreSQL later).
+
+The fluent API and the Client talk only to this interface, so a new store is one module
+plus one line in ``satchel.tracking.store.get_store``. Standard library only.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from satchel.tracking.entities import (
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+__all__ = ["Store"]
+
+
+class Store(abc.ABC):
+    """A tracking store. Every method is one short unit of work, safe across processes."""
+
+    # -- experiments -------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id. AlreadyExistsError on a taken name."""
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """NotFoundError when unknown."""
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abc.abstractmethod
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]: ...
+
+    @abc.abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+    # -- runs --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+    ) -> Run:
+        """Create a run. A missing run_name gets a generated one (also set as mlflow.runName)."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """NotFoundError when unknown. Data holds the latest value of each metric."""
+
+    @abc.abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def set_terminated_if_running(
+        self, run_id: str, status: RunStatus, end_time: int
+    ) -> bool:
+        """Atomically end the run unless it already has a terminal status; True if it did."""
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def restore_run(self, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write all of it in one transaction. Params are immutable: InvalidValueError naming
+        the old and new value when a key is logged again with a different value."""
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """MLflow's filter syntax, executed by the store (never by loading every run)."""
+
+    # -- liveness: runs whose owner died must not stay RUNNING ---------------------------
+    @abc.abstractmethod
+    def heartbeat(self, run_id: str, owner: str | None = None) -> None:
+        """Record that the process owning the run (``owner`` = "host:pid") is alive now."""
+
+    @abc.abstractmethod
+    def reap_dead_runs(self, stale_after_ms: int) -> list[str]:
+        """Mark FAILED every RUNNING run whose owner is provably gone (same host, dead pid) or
+        whose heartbeat is older than ``stale_after_ms``. Returns the run ids it ended."""
+
+    # -- artifacts ---------------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (connections). Optional."""
