@@ -29,6 +29,8 @@ def _register() -> None:
     from satchel.cli import artifacts, envs, experiments, run, runs
 
     cli.add_command(run.run_command)
+    for command in run.runs_commands:  # wait, cancel, reap: the runner's side of `satchel runs`
+        runs.runs.add_command(command)
     cli.add_command(experiments.experiments)
     cli.add_command(runs.runs)
     cli.add_command(artifacts.artifacts)

@@ -6,3 +6,6 @@ import click
 @click.command("run")
 def run_command() -> None:
     """PLACEHOLDER"""
+
+
+runs_commands: list[click.Command] = []
