@@ -7,6 +7,7 @@ directory all point into the test's tmp_path, and no SATCHEL_* variable leaks in
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -24,10 +25,33 @@ def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return os.environ.get("UV_CACHE_DIR") or str(tmp_path_factory.mktemp("uv-cache"))
 
 
+@functools.lru_cache(maxsize=1)
+def _uv_index_settings() -> dict[str, str]:
+    """uv reads none of pip's configuration: give it the index settings pip uses here."""
+    if any(k in os.environ for k in ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL")):
+        return {}  # CI (scripts/test.sh) exports them already
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
+    ).stdout
+    conf = {}
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        conf[key.split(".")[-1]] = value.strip().strip("'")
+    names = {
+        "index-url": "UV_DEFAULT_INDEX",
+        "extra-index-url": "UV_INDEX",
+        "constraint": "UV_CONSTRAINT",
+    }
+    env = {names[k]: v for k, v in conf.items() if k in names}
+    if "find-links" in conf:
+        env["UV_FIND_LINKS"] = conf["find-links"].replace(" ", ",")
+    if "UV_INDEX" in env or "UV_FIND_LINKS" in env:
+        env["UV_INDEX_STRATEGY"] = "unsafe-best-match"  # pip's "best version across indexes"
+    return env
+
+
 @pytest.fixture(autouse=True)
-def _isolated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
-) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
     for key in list(os.environ):
@@ -38,6 +62,8 @@ def _isolated(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SATCHEL_HOME", str(tmp_path / "satchel-home"))
     monkeypatch.setenv("UV_CACHE_DIR", uv_cache_dir)
+    for key, value in _uv_index_settings().items():
+        monkeypatch.setenv(key, value)
     # git inside tests: no user config exists in the fake home
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
@@ -49,8 +75,9 @@ def _isolated(
     monkeypatch.chdir(work)
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``satchel`` CLI in a subprocess (as a user would)."""
     return subprocess.run(
         [sys.executable, "-m", "satchel", *args],
@@ -60,3 +87,126 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         text=True,
         timeout=timeout,
     )
+
+
+# -- git repositories and a git daemon (projects/ fetch tests) ------------------------------
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    """Run git in tests (argv list, checked); returns stdout."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {out.stderr}")
+    return out.stdout
+
+
+def make_git_repo(path: Path, files: dict[str, str | bytes], branch: str = "main") -> str:
+    """A work tree at ``path`` with ``files`` committed on ``branch``; returns the commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    git("init", "--quiet", "-b", branch, cwd=path)
+    git("config", "commit.gpgsign", "false", cwd=path)
+    write_files(path, files)
+    git("add", "-A", cwd=path)
+    git("commit", "--quiet", "-m", "initial", cwd=path)
+    return git("rev-parse", "HEAD", cwd=path).strip()
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+
+
+def commit_all(path: Path, message: str = "change") -> str:
+    git("add", "-A", cwd=path)
+    git("commit", "--quiet", "-m", message, cwd=path)
+    return git("rev-parse", "HEAD", cwd=path).strip()
+
+
+class GitDaemon:
+    """``git daemon`` on 127.0.0.1 serving every repo under ``base`` (git://127.0.0.1:PORT/x)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+    def start(self) -> GitDaemon:
+        import socket
+        import time
+
+        probe = self.base / "_probe.git"
+        if not probe.exists():
+            git("init", "--quiet", "--bare", str(probe))
+        for _attempt in range(5):  # the free port may be taken between probe and bind
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = sock.getsockname()[1]
+            self.proc = subprocess.Popen(
+                [
+                    "git",
+                    "daemon",
+                    "--reuseaddr",
+                    "--export-all",
+                    "--listen=127.0.0.1",
+                    f"--port={self.port}",
+                    f"--base-path={self.base}",
+                    str(self.base),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its own group: stop() takes the forked child too
+            )
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                ok = subprocess.run(
+                    ["git", "ls-remote", self.url("_probe.git")],
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                )
+                if ok.returncode == 0:
+                    return self
+                time.sleep(0.05)
+            self.stop()
+        raise RuntimeError("git daemon did not start")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def git_daemon(tmp_path_factory: pytest.TempPathFactory):
+    """One git daemon for the session; put bare repos under ``git_daemon.base``."""
+    daemon = GitDaemon(tmp_path_factory.mktemp("git-daemon")).start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture()
+def private_git_daemon(tmp_path: Path):
+    """A git daemon of this test alone (the test may stop it)."""
+    base = tmp_path / "daemon"
+    base.mkdir()
+    daemon = GitDaemon(base).start()
+    yield daemon
+    daemon.stop()

@@ -1,8 +1,138 @@
-"""satchel experiments ... (PLACEHOLDER: replaced by its owner)."""
+"""``satchel experiments create|list|rename|delete|restore``.
+
+JSON shape of ``list --output json``: a list of
+``{"experiment_id", "name", "lifecycle_stage", "artifact_location", "creation_time",
+"last_update_time", "tags"}`` (times in ms since the epoch).
+"""
+
+from __future__ import annotations
 
 import click
+
+from satchel.cli._options import (
+    find_experiment,
+    make_client,
+    output_option,
+    tracking_uri_option,
+    view_options,
+    view_type,
+)
+from satchel.cli._output import emit, fmt_time
+from satchel.errors import UsageError
+from satchel.tracking.entities import Experiment
+
+__all__ = ["experiments"]
 
 
 @click.group()
 def experiments() -> None:
-    """PLACEHOLDER"""
+    """Create, list, rename, delete and restore experiments."""
+
+
+def _parse_tags(pairs: tuple[str, ...]) -> dict[str, str]:
+    tags = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--tag {pair!r} is not KEY=VALUE", hint="e.g. --tag team=vision")
+        tags[key] = value
+    return tags
+
+
+@experiments.command("create")
+@click.argument("name")
+@click.option(
+    "--artifact-location",
+    metavar="PATH",
+    help="Where the experiment's artifacts go [default: next to the store].",
+)
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A tag to set on the experiment (repeatable).",
+)
+@tracking_uri_option
+def create(
+    name: str, artifact_location: str | None, tags: tuple[str, ...], tracking_uri: str | None
+) -> None:
+    """Create the experiment NAME and print its id."""
+    client = make_client(tracking_uri)
+    experiment_id = client.create_experiment(name, artifact_location, _parse_tags(tags))
+    click.echo(f"Created experiment {name!r} with id {experiment_id}")
+
+
+def _as_dict(experiment: Experiment) -> dict[str, object]:
+    return {
+        "experiment_id": experiment.experiment_id,
+        "name": experiment.name,
+        "lifecycle_stage": str(experiment.lifecycle_stage),
+        "artifact_location": experiment.artifact_location,
+        "creation_time": experiment.creation_time,
+        "last_update_time": experiment.last_update_time,
+        "tags": dict(experiment.tags),
+    }
+
+
+@experiments.command("list")
+@view_options
+@output_option
+@tracking_uri_option
+def list_(show_all: bool, deleted_only: bool, output: str, tracking_uri: str | None) -> None:
+    """List experiments (active ones unless --all or --deleted)."""
+    client = make_client(tracking_uri)
+    found: list[Experiment] = []
+    token = None
+    while True:
+        page = client.search_experiments(view_type(show_all, deleted_only), page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    rows = [
+        {
+            "id": e.experiment_id,
+            "name": e.name,
+            "stage": str(e.lifecycle_stage),
+            "created": fmt_time(e.creation_time),
+            "artifact_location": e.artifact_location,
+        }
+        for e in found
+    ]
+    columns = ["id", "name", "stage", "created", "artifact_location"]
+    emit(output, rows, columns, json_obj=[_as_dict(e) for e in found], empty="No experiments.")
+
+
+@experiments.command("rename")
+@click.argument("experiment")
+@click.argument("new_name")
+@tracking_uri_option
+def rename(experiment: str, new_name: str, tracking_uri: str | None) -> None:
+    """Rename EXPERIMENT (an id or a name) to NEW_NAME."""
+    client = make_client(tracking_uri)
+    found = find_experiment(client, experiment)
+    client.rename_experiment(found.experiment_id, new_name)
+    click.echo(f"Renamed experiment {found.experiment_id} from {found.name!r} to {new_name!r}")
+
+
+@experiments.command("delete")
+@click.argument("experiment")
+@tracking_uri_option
+def delete(experiment: str, tracking_uri: str | None) -> None:
+    """Mark EXPERIMENT (an id or a name) and its runs deleted; `restore` undoes it."""
+    client = make_client(tracking_uri)
+    found = find_experiment(client, experiment)
+    client.delete_experiment(found.experiment_id)
+    click.echo(f"Deleted experiment {found.experiment_id} ({found.name!r})")
+
+
+@experiments.command("restore")
+@click.argument("experiment")
+@tracking_uri_option
+def restore(experiment: str, tracking_uri: str | None) -> None:
+    """Restore the deleted EXPERIMENT (an id or a name)."""
+    client = make_client(tracking_uri)
+    found = find_experiment(client, experiment)
+    client.restore_experiment(found.experiment_id)
+    click.echo(f"Restored experiment {found.experiment_id} ({found.name!r})")

@@ -1,8 +1,311 @@
-"""satchel runs ... (PLACEHOLDER: replaced by its owner)."""
+"""``satchel runs list|show|compare|delete|restore|reap``.
+
+Reading commands first reap runs whose owning process is gone (``Store.reap_dead_runs``), so
+a SIGKILLed script's run never shows RUNNING. JSON shapes (``--output json``):
+
+- ``list``: a list of runs, each ``{"info": {...}, "params": {}, "metrics": {}, "tags": {}}``
+  (``info`` holds run_id, run_name, experiment_id, status, user_id, start_time, end_time,
+  artifact_uri, lifecycle_stage; times in ms since the epoch);
+- ``show``: one such run plus ``"artifacts": [{"path", "is_dir", "file_size"}]``;
+- ``compare``: ``{"runs": [{"run_id", "run_name"}], "rows": [{"kind": "param"|"metric",
+  "key", "values": [one per run, null when missing], "differs": bool}]}``.
+
+The runner registers ``runs wait`` and ``runs cancel`` into this group (see cli/__init__.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import click
+
+from satchel.cli._options import (
+    experiment_options,
+    make_client,
+    output_option,
+    selected_experiment_ids,
+    tracking_uri_option,
+    view_options,
+    view_type,
+)
+from satchel.cli._output import cell, emit, fmt_duration, fmt_time, table, to_json
+from satchel.tracking.client import Client
+from satchel.tracking.entities import Run
+
+__all__ = ["runs"]
+
+STALE_AFTER_S = 60  # no heartbeat for this long and the owner cannot be checked: dead
+SHOW_CELL = 120  # `runs show` has room for longer values than a many-column list
+TABLE_METRICS = 6  # metric columns shown by `runs list` in a table (all of them in csv/json)
 
 
 @click.group()
 def runs() -> None:
-    """PLACEHOLDER"""
+    """List, inspect, compare, delete and restore runs."""
+
+
+def _reap(client: Client, stale_after_s: float = STALE_AFTER_S) -> list[str]:
+    return client.store.reap_dead_runs(int(stale_after_s * 1000))
+
+
+def run_dict(run: Run) -> dict[str, Any]:
+    info = run.info
+    return {
+        "info": {
+            "run_id": info.run_id,
+            "run_name": info.run_name,
+            "experiment_id": info.experiment_id,
+            "status": str(info.status),
+            "user_id": info.user_id,
+            "start_time": info.start_time,
+            "end_time": info.end_time,
+            "artifact_uri": info.artifact_uri,
+            "lifecycle_stage": str(info.lifecycle_stage),
+        },
+        "params": dict(run.data.params),
+        "metrics": dict(run.data.metrics),
+        "tags": dict(run.data.tags),
+    }
+
+
+@runs.command("list")
+@experiment_options
+@click.option(
+    "--filter",
+    "filter_string",
+    default="",
+    metavar="FILTER",
+    help="MLflow filter, e.g. \"metrics.rmse < 0.5 and params.alpha = '0.3'\".",
+)
+@click.option(
+    "--order-by",
+    multiple=True,
+    metavar="CLAUSE",
+    help="Sort key such as 'metrics.rmse ASC' or 'start_time DESC' (repeatable).",
+)
+@click.option(
+    "--max-results",
+    type=click.IntRange(1, 50000),
+    default=100,
+    show_default=True,
+    help="At most this many runs.",
+)
+@view_options
+@output_option
+@tracking_uri_option
+def list_(
+    experiment_name: str | None,
+    experiment_id: str | None,
+    filter_string: str,
+    order_by: tuple[str, ...],
+    max_results: int,
+    show_all: bool,
+    deleted_only: bool,
+    output: str,
+    tracking_uri: str | None,
+) -> None:
+    """List runs of one experiment (every active experiment when none is given)."""
+    client = make_client(tracking_uri)
+    view = view_type(show_all, deleted_only)
+    ids = selected_experiment_ids(client, experiment_name, experiment_id)
+    _reap(client)
+    found = client.search_runs(ids, filter_string, view, max_results, list(order_by) or None)
+    metric_keys = sorted({k for r in found for k in r.data.metrics})
+    if output == "table":
+        metric_keys = metric_keys[:TABLE_METRICS]
+    rows = [_list_row(r, metric_keys) for r in found]
+    columns = ["run_id", "name", "status", "experiment", "started", "duration"]
+    columns += [f"metrics.{k}" for k in metric_keys]
+    emit(
+        output,
+        rows,
+        columns,
+        json_obj=[run_dict(r) for r in found],
+        empty="No runs.",
+        keep=("run_id", "started"),
+    )
+    if found.token and output == "table":
+        click.echo(f"(more runs: raise --max-results above {max_results})", err=True)
+
+
+def _list_row(run: Run, metric_keys: Sequence[str]) -> dict[str, Any]:
+    info = run.info
+    row: dict[str, Any] = {
+        "run_id": info.run_id,
+        "name": info.run_name,
+        "status": str(info.status),
+        "experiment": info.experiment_id,
+        "started": fmt_time(info.start_time),
+        "duration": fmt_duration(info.start_time, info.end_time),
+    }
+    for key in metric_keys:
+        row[f"metrics.{key}"] = run.data.metrics.get(key)
+    return row
+
+
+@runs.command("show")
+@click.argument("run_id")
+@output_option
+@tracking_uri_option
+def show(run_id: str, output: str, tracking_uri: str | None) -> None:
+    """Print a run: its info, params, latest metrics, tags and artifacts."""
+    client = make_client(tracking_uri)
+    _reap(client)
+    run = client.get_run(run_id)
+    artifacts = _artifact_rows(client, run_id)
+    if output == "json":
+        click.echo(to_json({**run_dict(run), "artifacts": artifacts}))
+    elif output == "csv":
+        emit("csv", _show_csv_rows(run, artifacts), ["section", "key", "value"])
+    else:
+        click.echo(_show_text(client, run, artifacts))
+
+
+def _artifact_rows(client: Client, run_id: str) -> list[dict[str, Any]]:
+    """Every artifact file (directories walked), as path / is_dir / file_size."""
+    rows: list[dict[str, Any]] = []
+    pending: list[str | None] = [None]
+    while pending:
+        for info in client.list_artifacts(run_id, pending.pop()):
+            if info.is_dir:
+                pending.append(info.path)
+            else:
+                rows.append({"path": info.path, "is_dir": False, "file_size": info.file_size})
+    return sorted(rows, key=lambda r: r["path"])
+
+
+def _show_csv_rows(run: Run, artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = [{"section": "info", "key": k, "value": v} for k, v in run_dict(run)["info"].items()]
+    for section in ("params", "metrics", "tags"):
+        data = getattr(run.data, section)
+        rows += [{"section": section, "key": k, "value": data[k]} for k in sorted(data)]
+    rows += [{"section": "artifacts", "key": a["path"], "value": a["file_size"]} for a in artifacts]
+    return rows
+
+
+def _show_text(client: Client, run: Run, artifacts: list[dict[str, Any]]) -> str:
+    info = run.info
+    try:
+        experiment = f"{info.experiment_id} ({client.get_experiment(info.experiment_id).name})"
+    except Exception:  # a report must not fail on a lookup; the id alone is still useful
+        experiment = info.experiment_id
+    head = [
+        ["run_id", info.run_id],
+        ["name", info.run_name],
+        ["experiment", experiment],
+        ["status", str(info.status)],
+        ["user", info.user_id],
+        ["started", fmt_time(info.start_time)],
+        ["ended", fmt_time(info.end_time)],
+        ["duration", fmt_duration(info.start_time, info.end_time)],
+        ["artifact_uri", info.artifact_uri],
+        ["lifecycle", str(info.lifecycle_stage)],
+    ]
+    parts = [f"Run {info.run_id}", _indent(table(head, ["field", "value"], keep=("value",)))]
+    for title, data in (
+        ("Params", run.data.params),
+        ("Metrics (latest)", run.data.metrics),
+        ("Tags", run.data.tags),
+    ):
+        rows = [[k, cell(data[k])] for k in sorted(data)]
+        listing = _indent(table(rows, ["key", "value"], max_cell=SHOW_CELL))
+        parts += ["", f"{title}:", listing if rows else "  (none)"]
+    art_rows = [[a["path"], cell(a["file_size"])] for a in artifacts]
+    parts += [
+        "",
+        "Artifacts:",
+        _indent(table(art_rows, ["path", "bytes"], keep=("path",))) if art_rows else "  (none)",
+    ]
+    return "\n".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+@runs.command("compare")
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--only-diff", is_flag=True, help="Show only the rows whose values differ.")
+@output_option
+@tracking_uri_option
+def compare(
+    run_ids: tuple[str, ...], only_diff: bool, output: str, tracking_uri: str | None
+) -> None:
+    """Put the params and latest metrics of RUN_IDS side by side; '*' marks differences."""
+    if len(run_ids) < 2:
+        raise click.UsageError("compare needs at least two run ids")
+    client = make_client(tracking_uri)
+    found = [client.get_run(r) for r in run_ids]
+    rows = _compare_rows(found)
+    if only_diff:
+        rows = [r for r in rows if r["differs"]]
+    if output == "json":
+        runs_json = [{"run_id": r.info.run_id, "run_name": r.info.run_name} for r in found]
+        click.echo(to_json({"runs": runs_json, "rows": rows}))
+        return
+    headers = ["diff", "kind", "key"] + [_run_label(r) for r in found]
+    flat = [
+        ["*" if r["differs"] else "", r["kind"], r["key"]] + [cell(v) for v in r["values"]]
+        for r in rows
+    ]
+    if output == "csv":
+        emit("csv", [dict(zip(headers, row, strict=True)) for row in flat], headers)
+    else:
+        click.echo(table(flat, headers, keep=("key",)))
+
+
+def _run_label(run: Run) -> str:
+    return f"{run.info.run_name} ({run.info.run_id[:8]})"
+
+
+def _compare_rows(found: Sequence[Run]) -> list[dict[str, Any]]:
+    rows = []
+    for kind, attr in (("param", "params"), ("metric", "metrics")):
+        keys = sorted({k for r in found for k in getattr(r.data, attr)})
+        for key in keys:
+            values = [getattr(r.data, attr).get(key) for r in found]
+            differs = len({repr(v) for v in values}) > 1
+            rows.append({"kind": kind, "key": key, "values": values, "differs": differs})
+    return rows
+
+
+@runs.command("delete")
+@click.argument("run_ids", nargs=-1, required=True)
+@tracking_uri_option
+def delete(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
+    """Mark RUN_IDS deleted (hidden from `runs list`; `runs restore` undoes it)."""
+    client = make_client(tracking_uri)
+    for run_id in run_ids:
+        client.delete_run(run_id)
+        click.echo(f"Deleted run {run_id}")
+
+
+@runs.command("restore")
+@click.argument("run_ids", nargs=-1, required=True)
+@tracking_uri_option
+def restore(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
+    """Restore the deleted RUN_IDS."""
+    client = make_client(tracking_uri)
+    for run_id in run_ids:
+        client.restore_run(run_id)
+        click.echo(f"Restored run {run_id}")
+
+
+@runs.command("reap")
+@click.option(
+    "--stale-after",
+    type=click.FloatRange(min=0),
+    default=STALE_AFTER_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="A run whose owner cannot be checked is dead after this long without a heartbeat.",
+)
+@tracking_uri_option
+def reap(stale_after: float, tracking_uri: str | None) -> None:
+    """Mark FAILED every RUNNING run whose owning process is gone; print what was ended."""
+    ended = _reap(make_client(tracking_uri), stale_after)
+    for run_id in ended:
+        click.echo(f"Marked run {run_id} FAILED: its process is gone")
+    if not ended:
+        click.echo("No dead runs.")

@@ -44,6 +44,10 @@ class PreparedEnv:
             env["VIRTUAL_ENV"] = str(self.root)
             env["PATH"] = f"{self.root / 'bin'}:{env.get('PATH', '')}"
             env.pop("PYTHONHOME", None)
+        elif self.python is not None and self.manager == "local":
+            # "local" means the interpreter running Satchel: its `python` comes first on PATH,
+            # whatever shims the user's PATH holds.
+            env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', '')}"
         return env
 
 

@@ -30,7 +30,7 @@ class LaunchSpec:
     log_path: Path  # console output is appended here as it streams
     tracking_uri: str  # absolute
     client_path: Path  # a directory holding only the `satchel` package (put on PYTHONPATH)
-    docker_args: dict[str, str | bool] = field(default_factory=dict)
+    docker_args: dict[str, str | bool | list[str]] = field(default_factory=dict)
     echo: Callable[[bytes], None] | None = None  # live console output (None: quiet)
 
 

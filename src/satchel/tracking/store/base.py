@@ -90,9 +90,7 @@ class Store(abc.ABC):
     ) -> RunInfo: ...
 
     @abc.abstractmethod
-    def set_terminated_if_running(
-        self, run_id: str, status: RunStatus, end_time: int
-    ) -> bool:
+    def set_terminated_if_running(self, run_id: str, status: RunStatus, end_time: int) -> bool:
         """Atomically end the run unless it already has a terminal status; True if it did."""
 
     @abc.abstractmethod
@@ -111,6 +109,10 @@ class Store(abc.ABC):
     ) -> None:
         """Write all of it in one transaction. Params are immutable: InvalidValueError naming
         the old and new value when a key is logged again with a different value."""
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        """One metric, committed when this returns. Stores may override with a leaner path."""
+        self.log_batch(run_id, metrics=[metric])
 
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None: ...

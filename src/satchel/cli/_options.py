@@ -1,0 +1,138 @@
+"""Options shared by the tracking commands, so every command spells them the same way.
+
+``--tracking-uri`` (every command; env SATCHEL_TRACKING_URI), ``--experiment-name`` /
+``--experiment-id`` (env SATCHEL_EXPERIMENT_NAME / SATCHEL_EXPERIMENT_ID), ``--output``,
+and the run view (``--all`` / ``--deleted``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from satchel.cli._output import FORMATS
+from satchel.errors import NotFoundError, UsageError
+from satchel.tracking.client import Client
+from satchel.tracking.entities import Experiment, ViewType
+
+__all__ = [
+    "experiment_options",
+    "find_experiment",
+    "make_client",
+    "output_option",
+    "selected_experiment_ids",
+    "tracking_uri_option",
+    "view_options",
+    "view_type",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracking_uri_option(fn: F) -> F:
+    return click.option(
+        "--tracking-uri",
+        envvar="SATCHEL_TRACKING_URI",
+        metavar="URI",
+        help="Tracking store: sqlite:///path/to/db or a directory "
+        "[env SATCHEL_TRACKING_URI; default ./satchel/].",
+    )(fn)
+
+
+def experiment_options(fn: F) -> F:
+    fn = click.option(
+        "--experiment-id",
+        envvar="SATCHEL_EXPERIMENT_ID",
+        metavar="ID",
+        help="Experiment id [env SATCHEL_EXPERIMENT_ID].",
+    )(fn)
+    return click.option(
+        "--experiment-name",
+        envvar="SATCHEL_EXPERIMENT_NAME",
+        metavar="NAME",
+        help="Experiment name [env SATCHEL_EXPERIMENT_NAME].",
+    )(fn)
+
+
+def output_option(fn: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table for people, json for scripts (sorted keys), csv for spreadsheets.",
+    )(fn)
+
+
+def view_options(fn: F) -> F:
+    fn = click.option("--deleted", "deleted_only", is_flag=True, help="Show only deleted ones.")(fn)
+    return click.option("--all", "show_all", is_flag=True, help="Show active and deleted ones.")(fn)
+
+
+def view_type(show_all: bool, deleted_only: bool) -> ViewType:
+    if show_all and deleted_only:
+        raise UsageError("--all and --deleted cannot be combined", hint="pick one of them")
+    if show_all:
+        return ViewType.ALL
+    return ViewType.DELETED_ONLY if deleted_only else ViewType.ACTIVE_ONLY
+
+
+def make_client(tracking_uri: str | None) -> Client:
+    return Client(tracking_uri or None)
+
+
+def find_experiment(client: Client, ref: str) -> Experiment:
+    """An experiment by id, else by name: ``rename 3 new`` and ``rename wine new`` both work."""
+    experiment = None
+    if ref.isdigit():
+        try:
+            experiment = client.get_experiment(ref)
+        except NotFoundError:
+            experiment = None
+    if experiment is None:
+        experiment = client.get_experiment_by_name(ref)
+    if experiment is None:
+        raise NotFoundError(
+            f"no experiment with id or name {ref!r}",
+            hint="list them with `satchel experiments list --all`",
+        )
+    return experiment
+
+
+def selected_experiment_ids(
+    client: Client, name: str | None, experiment_id: str | None
+) -> list[str]:
+    """The experiments a command works on: the one named, else every active experiment."""
+    if name and experiment_id:
+        by_name = client.get_experiment_by_name(name)
+        if by_name is None or by_name.experiment_id != experiment_id:
+            raise UsageError(
+                f"--experiment-name {name!r} and --experiment-id {experiment_id} "
+                "name different experiments",
+                hint="give only one of them (check SATCHEL_EXPERIMENT_NAME/_ID too)",
+            )
+    if experiment_id:
+        return [client.get_experiment(experiment_id).experiment_id]
+    if name:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise NotFoundError(
+                f"no experiment named {name!r}",
+                hint="list them with `satchel experiments list`",
+            )
+        return [experiment.experiment_id]
+    return [e.experiment_id for e in _all_pages(client)]
+
+
+def _all_pages(client: Client) -> list[Experiment]:
+    found: list[Experiment] = []
+    token = None
+    while True:
+        page = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=1000, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found

@@ -1,0 +1,177 @@
+"""How CLI commands print records: an aligned table, JSON for scripts, CSV for spreadsheets.
+
+- table: columns sized to their content (at most MAX_CELL characters, ids never cut) and, on
+  a terminal, shrunk to fit its width; cut values end in "…"; numeric columns are
+  right-aligned.
+- json: ``json.dumps(..., sort_keys=True, indent=2)``; NaN / ±inf metric values become the
+  strings "NaN", "Infinity", "-Infinity" so strict JSON parsers (jq) accept the output.
+  Timestamps are integers (milliseconds since the epoch). Each command documents its shape.
+- csv: a header row, then one row per record; the same columns as the table, untruncated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+__all__ = ["FORMATS", "emit", "fmt_duration", "fmt_time", "json_safe", "table"]
+
+FORMATS = ("table", "json", "csv")
+MAX_CELL = 48  # widest a table column gets before truncation
+MIN_CELL = 8  # narrowest a column is shrunk to when the terminal is too small
+GAP = "  "
+
+
+def emit(
+    output: str,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    json_obj: Any = None,
+    empty: str = "",
+    keep: Sequence[str] = (),
+) -> None:
+    """Print ``rows`` as ``output``; JSON prints ``json_obj`` when given, else the rows.
+    ``keep``: table columns never truncated (ids)."""
+    if output == "json":
+        click.echo(to_json(rows if json_obj is None else json_obj))
+    elif output == "csv":
+        click.echo(to_csv(rows, columns), nl=False)
+    elif not rows and empty:
+        click.echo(empty, err=True)
+    else:
+        click.echo(table([[cell(r.get(c)) for c in columns] for r in rows], columns, keep))
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(json_safe(obj), sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, Mapping):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _ellipsis() -> str:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "…".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "..."
+    return "…"
+
+
+def truncate(text: str, width: int) -> str:
+    text = " ".join(text.splitlines())  # one record, one line
+    if len(text) <= width:
+        return text
+    mark = _ellipsis()
+    return text[: max(width - len(mark), 1)] + mark
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _budget(n_columns: int) -> int | None:
+    """The terminal's width left for cells; None (no limit) when output is piped."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((120, 24)).columns - len(GAP) * (n_columns - 1)
+
+
+def _widths(
+    rows: Sequence[Sequence[str]], headers: Sequence[str], keep: Sequence[str], max_cell: int
+) -> list[int]:
+    widths = [
+        max([len(h)] + [len(r[i]) for r in rows])
+        if h in keep
+        else min(max_cell, max([len(h)] + [len(r[i]) for r in rows]))
+        for i, h in enumerate(headers)
+    ]
+    budget = _budget(len(headers))
+    shrinkable = [i for i, h in enumerate(headers) if h not in keep]
+    while budget is not None and shrinkable and sum(widths) > budget:
+        widest = max(shrinkable, key=widths.__getitem__)  # shrink the widest until it fits
+        if widths[widest] <= MIN_CELL:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def table(
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    keep: Sequence[str] = (),
+    max_cell: int = MAX_CELL,
+) -> str:
+    """An aligned plain-text table: header, a rule, one line per row. Columns named in
+    ``keep`` (ids people copy) are never truncated; others stop at ``max_cell`` characters
+    and shrink to fit the terminal."""
+    widths = _widths(rows, headers, keep, max_cell)
+    numeric = [
+        bool(rows) and all(_is_number(r[i]) or not r[i] for r in rows) for i in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        cells = []
+        for value, width, right in zip(values, widths, numeric, strict=True):
+            text = truncate(value, width)
+            cells.append(text.rjust(width) if right else text.ljust(width))
+        return GAP.join(cells).rstrip()
+
+    out = [line(headers), GAP.join("-" * w for w in widths)]
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)
+
+
+def fmt_time(ms: int | None) -> str:
+    """Milliseconds since the epoch → local 'YYYY-MM-DD HH:MM:SS' ('' when unknown)."""
+    if ms is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
+def fmt_duration(start_ms: int | None, end_ms: int | None) -> str:
+    if start_ms is None or end_ms is None:
+        return ""
+    seconds = max(end_ms - start_ms, 0) / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

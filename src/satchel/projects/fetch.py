@@ -1,0 +1,174 @@
+"""URI (+ version) → a project directory and the facts about where it came from.
+
+    fetch_project("path/to/dir")                  local, run in place, never modified
+    fetch_project("file:///repo#sub")             local (or a bare repo → git)
+    fetch_project("https://host/org/repo.git#examples/foo", "v1.2")   git, cached mirror
+    fetch_project("https://host/project.zip")     zip, extracted safely
+
+Everything this module creates lives in a temp dir that ``Fetched.cleanup()`` removes, and
+is removed on every failure path before the error propagates.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from satchel.errors import FetchError
+
+__all__ = ["Fetched", "SourceInfo", "fetch_project", "resolve_subdir", "split_subdir"]
+
+SourceType = Literal["local", "git", "zip"]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    uri: str  # as the user gave it
+    name: str  # the mlflow.source.name value
+    type: SourceType
+    commit: str | None = None
+    branch: str | None = None
+    repo_url: str | None = None
+    dirty: bool = False
+    # the git work tree (with .git) the project sits in; None outside git and for fresh
+    # checkouts without submodules (files only: nothing there is untracked or changed)
+    repo_root: Path | None = None
+    subdir: str = ""  # the project root relative to repo_root (or to the fetched tree)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    root: Path  # the directory the command runs in
+    source: SourceInfo
+    cleanup: Callable[[], None]
+
+    def __enter__(self) -> Fetched:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cleanup()
+
+
+def _noop() -> None:
+    pass
+
+
+def fetch_project(
+    uri: str, version: str | None = None, *, cache_dir: Path | None = None
+) -> Fetched:
+    """Fetch the project at ``uri`` (optionally at git ``version``); see the module doc."""
+    from satchel.projects import fetch_git, fetch_zip
+
+    given = uri
+    base, subdir = split_subdir(uri.strip().strip("'\""))
+    if version is not None and (not version.strip() or version.startswith("-")):
+        raise FetchError(f"Bad version {version!r}: give a commit, branch or tag name")
+    if fetch_zip.is_zip_uri(base):
+        if version is not None:
+            raise FetchError(f"--version is not supported for zip archives ({given})")
+        return fetch_zip.fetch_zip(given, base, subdir)
+    local = _local_path(base)
+    if local is not None and local.is_dir() and not fetch_git.is_bare_repo(local):
+        return _fetch_local(given, local, subdir, version, cache_dir)
+    if local is not None and not local.is_dir():
+        raise FetchError(f"{given!r} is a file, not a project directory, a zip or a git repo")
+    if local is not None or fetch_git.looks_like_git_url(base):
+        # a bare repo given as a path is keyed (and recorded) by its absolute path
+        url = str(local) if local is not None and not base.startswith("file:") else base
+        return fetch_git.fetch_remote(given, url, subdir, version, cache_dir)
+    raise FetchError(
+        f"{given!r} is neither an existing directory nor a git repository URL "
+        "(https://, ssh://, git@host:org/repo.git, git://, file://); check the path"
+    )
+
+
+def _fetch_local(
+    given: str, path: Path, subdir: str, version: str | None, cache_dir: Path | None
+) -> Fetched:
+    from satchel.projects import fetch_git
+
+    path = path.resolve()
+    facts = fetch_git.repo_facts(path)
+    if version is not None:
+        if facts is None:
+            raise FetchError(
+                f"Setting a version is only supported for git projects: {path} is not "
+                "inside a git repository; drop --version"
+            )
+        # A separate checkout from the local repo: the user's working copy is never touched.
+        inner = path.relative_to(facts.repo_root).as_posix()
+        full_sub = "/".join(p for p in (inner, subdir) if p and p != ".")
+        fetched = fetch_git.fetch_remote(given, str(facts.repo_root), full_sub, version, cache_dir)
+        name = _local_git_name(facts.repo_root, full_sub)
+        source = replace(fetched.source, name=name, repo_url=facts.repo_url)
+        return Fetched(fetched.root, source, fetched.cleanup)
+    root = resolve_subdir(path, subdir, given)
+    if facts is None:
+        info = SourceInfo(given, str(root), "local", subdir=subdir)
+        return Fetched(root, info, _noop)
+    inner = root.relative_to(facts.repo_root).as_posix()
+    inner = "" if inner == "." else inner
+    info = SourceInfo(
+        uri=given,
+        name=_local_git_name(facts.repo_root, inner),
+        type="local",
+        commit=facts.commit,
+        branch=facts.branch,
+        repo_url=facts.repo_url,
+        dirty=fetch_git.is_dirty(facts.repo_root, inner),
+        repo_root=facts.repo_root,
+        subdir=inner,
+    )
+    return Fetched(root, info, _noop)
+
+
+def _local_git_name(repo_root: Path, subdir: str) -> str:
+    # MLflow's form for a local path inside a git repo: file://<repo root>#<subdir>
+    return f"file://{repo_root}" + (f"#{subdir}" if subdir else "")
+
+
+def _local_path(base: str) -> Path | None:
+    """The local path ``base`` names, if it exists (``file://`` URIs included)."""
+    if base.startswith("file:"):
+        parts = urlsplit(base)
+        if parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(unquote(parts.path))
+    else:
+        if "://" in base:
+            return None
+        path = Path(os.path.expanduser(base))
+    return path.resolve() if path.exists() else None
+
+
+def split_subdir(uri: str) -> tuple[str, str]:
+    """``base#sub/dir`` → (base, "sub/dir"), the subdir checked to stay inside its root."""
+    base, _, subdir = uri.partition("#")
+    if not subdir:
+        return base, ""
+    if subdir.startswith("/") or "\\" in subdir or PurePosixPath(subdir).is_absolute():
+        raise FetchError(f"Bad subdirectory {subdir!r} in {uri!r}: use a relative path")
+    parts = [p for p in PurePosixPath(subdir).parts if p != "."]
+    if ".." in parts:
+        raise FetchError(
+            f"Bad subdirectory {subdir!r} in {uri!r}: '..' is not allowed "
+            "(the subdirectory must stay inside the project)"
+        )
+    return base, "/".join(parts)
+
+
+def resolve_subdir(root: Path, subdir: str, uri: str) -> Path:
+    """``root/subdir``, which must be a directory that (after symlinks) stays inside root."""
+    root = root.resolve()
+    if not subdir:
+        return root
+    target = (root / subdir).resolve()
+    if target != root and root not in target.parents:
+        raise FetchError(f"Subdirectory {subdir!r} of {uri!r} points outside the project")
+    if not target.is_dir():
+        raise FetchError(f"Could not find subdirectory {subdir!r} in {uri!r}; check the #subdir")
+    return target

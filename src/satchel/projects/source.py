@@ -1,0 +1,189 @@
+"""Source capture: the exact code a run ran, as artifacts, and its restoration.
+
+    dest/snapshot/       the project root as it is now: tracked + untracked non-ignored files
+    dest/diff.patch      `git diff --binary HEAD` of the project root (only when dirty)
+    dest/untracked.txt   untracked non-ignored paths, relative to the repository root
+    dest/skipped.txt     files left out of the snapshot (too big, symlinks leaving the root)
+    dest/source.json     the facts restore needs (commit, subdir, repo URL)
+
+``restore_source`` rebuilds a dirty run's code: clone at the commit, apply the diff, copy
+the untracked files back from the snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from satchel import process
+from satchel.errors import FetchError
+from satchel.projects.fetch import Fetched, SourceInfo
+from satchel.projects.fetch_git import git, noise_excludes
+
+__all__ = ["MAX_FILE_BYTES", "Captured", "capture_source", "restore_source", "source_tags"]
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_NEVER = {".git", ".hg", ".svn", "__pycache__"}  # not code, in any directory
+
+
+@dataclass(frozen=True)
+class Captured:
+    tags: dict[str, str]
+    snapshot: Path
+    diff: Path | None = None
+    untracked: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+
+
+def source_tags(source: SourceInfo) -> dict[str, str]:
+    """MLflow's source tags plus Satchel's dirty flag and the URI as given."""
+    tags = {"mlflow.source.name": source.name, "mlflow.source.type": "PROJECT"}
+    optional = {
+        "mlflow.source.git.commit": source.commit,
+        "mlflow.source.git.branch": source.branch,
+        "mlflow.source.git.repoURL": source.repo_url,
+    }
+    tags.update({k: v for k, v in optional.items() if v})
+    tags["satchel.source.dirty"] = "true" if source.dirty else "false"
+    tags["satchel.source.uri"] = source.uri
+    return tags
+
+
+def capture_source(fetched: Fetched, dest: Path) -> Captured:
+    """Write the run's source artifacts into ``dest`` (created if missing)."""
+    source = fetched.source
+    dest.mkdir(parents=True, exist_ok=True)
+    snapshot = dest / "snapshot"
+    snapshot.mkdir(exist_ok=True)
+    untracked: list[str] = []
+    diff = None
+    if source.repo_root is not None:
+        files, untracked = _git_files(source.repo_root, source.subdir, fetched.root)
+        if source.dirty and source.commit:
+            diff = _write_diff(source.repo_root, source.subdir, dest / "diff.patch")
+    else:
+        files = _walk_files(fetched.root)
+    skipped = _copy_files(fetched.root, files, snapshot)
+    if untracked:
+        (dest / "untracked.txt").write_text("".join(f"{p}\n" for p in untracked))
+    if skipped:
+        (dest / "skipped.txt").write_text("".join(f"{p}\n" for p in skipped))
+    meta = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(source).items()}
+    (dest / "source.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return Captured(source_tags(source), snapshot, diff, tuple(untracked), tuple(skipped))
+
+
+def _git_files(repo_root: Path, subdir: str, root: Path) -> tuple[list[str], list[str]]:
+    """(files relative to the project root, untracked paths relative to the repo root)."""
+    noise = ["/".join(p for p in (subdir, d) if p) for d in noise_excludes(root)]
+    spec = [subdir or "."] + [f":(exclude){n}" for n in noise]
+    tracked = _zlist(
+        git("ls-files", "-z", "--cached", "--recurse-submodules", "--", *spec, cwd=repo_root)
+    )
+    others = _zlist(
+        git("ls-files", "-z", "--others", "--exclude-standard", "--", *spec, cwd=repo_root)
+    )
+    prefix = f"{subdir}/" if subdir else ""
+    rel = [p[len(prefix) :] for p in dict.fromkeys(tracked + others) if p.startswith(prefix)]
+    return [p for p in rel if os.path.lexists(root / p)], others
+
+
+def _zlist(result: process.Result) -> list[str]:
+    return [p for p in result.stdout.split("\0") if p]
+
+
+def _write_diff(repo_root: Path, subdir: str, out: Path) -> Path | None:
+    # git writes the file itself: patches of non-UTF-8 files must stay byte-exact.
+    git(
+        "diff",
+        "--binary",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-color",
+        f"--output={out}",
+        "HEAD",
+        "--",
+        subdir or ".",
+        cwd=repo_root,
+    )
+    if out.stat().st_size == 0:
+        out.unlink()
+        return None
+    return out
+
+
+def _walk_files(root: Path) -> list[str]:
+    skip_top = set(noise_excludes(root))
+    files: list[str] = []
+    for current, dirs, names in os.walk(root):
+        here = Path(current)
+        top = here == root
+        dirs[:] = sorted(d for d in dirs if d not in _NEVER and not (top and d in skip_top))
+        for d in dirs:
+            if (here / d).is_symlink():  # os.walk does not descend; keep the link itself
+                names.append(d)
+        files.extend((here / n).relative_to(root).as_posix() for n in sorted(names))
+    return files
+
+
+def _copy_files(root: Path, files: list[str], snapshot: Path) -> list[str]:
+    skipped = []
+    for rel in files:
+        src, dst = root / rel, snapshot / rel
+        if src.is_symlink():
+            target, real_root = (src.parent / os.readlink(src)).resolve(), root.resolve()
+            if target != real_root and real_root not in target.parents:
+                skipped.append(f"{rel}\tsymlink leaving the project")
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(os.readlink(src), dst)
+        elif src.is_file():
+            if src.stat().st_size > MAX_FILE_BYTES:
+                skipped.append(f"{rel}\tlarger than 50 MB")
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    return skipped
+
+
+def restore_source(source_artifacts_dir: Path, repo_url_or_path: str, dest: Path) -> None:
+    """Rebuild the exact code of a run into ``dest`` (repo root; project at its subdir)."""
+    meta = json.loads((source_artifacts_dir / "source.json").read_text())
+    commit = meta.get("commit")
+    if not commit:
+        raise FetchError(
+            f"The run in {source_artifacts_dir} recorded no git commit; its code is the "
+            "snapshot/ directory itself"
+        )
+    try:
+        git("clone", "--quiet", "--no-checkout", repo_url_or_path, str(dest))
+        git("checkout", "--quiet", "--detach", commit, cwd=dest)
+        patch = source_artifacts_dir / "diff.patch"
+        if patch.is_file():
+            git("apply", "--binary", "--whitespace=nowarn", str(patch.resolve()), cwd=dest)
+    except process.CommandFailed as err:
+        raise FetchError(
+            f"Could not restore commit {commit} from {repo_url_or_path!r}: {err.stderr_tail}"
+        ) from None
+    _copy_untracked(source_artifacts_dir, meta.get("subdir") or "", dest)
+
+
+def _copy_untracked(artifacts: Path, subdir: str, dest: Path) -> None:
+    listing = artifacts / "untracked.txt"
+    if not listing.is_file():
+        return
+    prefix = f"{subdir}/" if subdir else ""
+    for path in listing.read_text().splitlines():
+        if not path.startswith(prefix) or ".." in Path(path).parts or Path(path).is_absolute():
+            continue  # never write outside dest, whatever the artifact says
+        src = artifacts / "snapshot" / path[len(prefix) :]
+        dst = dest / path
+        if src.is_file() or src.is_symlink():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dst)
+            else:
+                shutil.copy2(src, dst)

@@ -1,0 +1,75 @@
+"""Liveness of a run: a daemon thread telling the store "the runner (host:pid) is alive".
+
+The tracking reaper (``satchel runs reap``, ``runs list``) ends RUNNING runs whose owner is
+provably dead (same host, pid gone) or whose heartbeat went stale, so a runner killed with
+SIGKILL, or a lost machine, never leaves a run RUNNING forever.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from types import TracebackType
+
+from satchel.tracking.store.base import Store
+
+__all__ = ["INTERVAL_SECONDS", "Heartbeat", "owner_id"]
+
+INTERVAL_SECONDS = 10.0
+
+
+def owner_id(pid: int | None = None) -> str:
+    """``host:pid`` of a runner process (this one by default)."""
+    return f"{socket.gethostname()}:{pid if pid is not None else os.getpid()}"
+
+
+class Heartbeat:
+    """``with Heartbeat(store, run_id):`` beats once at once, then every ``interval`` s."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        owner: str | None = None,
+        interval: float = INTERVAL_SECONDS,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.owner = owner or owner_id()
+        self.interval = interval
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="satchel-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        try:
+            self.store.heartbeat(self.run_id, self.owner)
+            self.beats += 1
+        except Exception:  # noqa: S110 - a missed beat must never break the run it watches
+            pass
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.beat()
+
+    def start(self) -> Heartbeat:
+        self.beat()  # the owner is on record before the project starts
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=1.0)
+
+    def __enter__(self) -> Heartbeat:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

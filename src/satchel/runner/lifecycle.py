@@ -1,0 +1,311 @@
+"""The run lifecycle as small named steps.
+
+    validate:  fetch → spec → params → env choice        (a bad input: one line, no run)
+    record:    the run (RUNNING), tags, params, source artifacts
+    env:       prepare the environment (failure → FAILED with the reason)
+    launch:    the command in its own process group (or container)
+    watch:     stream output, heartbeat, turn Ctrl-C / SIGTERM into a stop of the group
+    finish:    FINISHED / FAILED (exit code) / KILLED — every exit path sets one
+
+``execute`` strings them together for a synchronous run; ``submitted.submit`` stops after
+``record`` and hands the run to a detached runner (``satchel run --run-id``), which resumes
+at ``env``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from satchel.errors import ExecutionError, SatchelError, UsageError
+from satchel.runner.request import BACKENDS, Outcome, RunRequest
+from satchel.runner.watch import GRACE_SECONDS, Stop, outcome_for, stop_signals, watch
+from satchel.tracking.client import Client
+from satchel.tracking.entities import Run, RunStatus, RunTag
+
+__all__ = [
+    "GRACE_SECONDS",
+    "Plan",
+    "Stop",
+    "child_env",
+    "choose_env",
+    "execute",
+    "finish",
+    "launch",
+    "load_spec",
+    "outcome_for",
+    "prepare_env",
+    "render",
+    "stop_signals",
+    "validate",
+    "watch",
+]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated request: everything needed to record and launch the run."""
+
+    request: RunRequest
+    fetched: Any  # satchel.projects.fetch.Fetched (root, source, cleanup)
+    project: Any  # satchel.projects.spec.Project
+    entry_point: Any  # satchel.projects.spec.EntryPoint
+    resolved: Any  # satchel.projects.params.ResolvedParams
+    command: str  # rendered; every value shell-quoted
+    masked_command: str  # the same with secret values masked (for tags and logs)
+    env_manager: str
+    backend: str
+    tracking_uri: str  # absolute
+
+
+# -- validate: fetch → spec → params → env choice ----------------------------------------
+def load_spec(root: Path, entry_point: str) -> tuple[Any, Any]:
+    from satchel.projects.spec import get_entry_point, load_project
+
+    project = load_project(root)
+    return project, get_entry_point(project, entry_point)
+
+
+def render(
+    entry_point: Any, parameters: dict[str, str], project_root: Path
+) -> tuple[Any, str, str]:
+    """Typed params, the command, and the command with secrets masked."""
+    from satchel.projects.params import resolve_parameters
+    from satchel.projects.render import mask_secrets, render_command
+
+    resolved = resolve_parameters(
+        entry_point, parameters, cwd=Path.cwd(), project_root=project_root
+    )
+    command = render_command(entry_point, resolved)
+    return resolved, command, mask_secrets(command, resolved)
+
+
+def choose_env(project: Any, requested: str | None) -> str:
+    """The env manager: asked for > inherited from a parent run (SATCHEL_ENV_MANAGER) > the
+    project's default. The envs registry owns these rules and their errors."""
+    from satchel.envs import choose_manager
+
+    return str(choose_manager(project, requested))
+
+
+def choose_backend(requested: str | None) -> str:
+    backend = requested or os.environ.get("SATCHEL_BACKEND") or "local"
+    if backend not in BACKENDS:
+        raise UsageError(
+            f"unsupported backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}"
+        )
+    return backend
+
+
+@contextlib.contextmanager
+def validate(request: RunRequest) -> Iterator[Plan]:
+    """Every check that can fail before a run exists. The fetched tree is cleaned up on exit."""
+    from satchel.projects.fetch import fetch_project
+    from satchel.tracking.uri import resolve_tracking_uri
+
+    if request.experiment_id and request.experiment_name:
+        raise UsageError("give only one of --experiment-name and --experiment-id")
+    backend = choose_backend(request.backend)
+    tracking_uri = resolve_tracking_uri(request.tracking_uri)
+    started = time.perf_counter()
+    fetched = fetch_project(request.uri, request.version)
+    _debug_timing("fetch", started)
+    try:
+        project, entry_point = load_spec(Path(fetched.root), request.entry_point)
+        resolved, command, masked = render(entry_point, request.parameters, Path(fetched.root))
+        env_manager = choose_env(project, request.env_manager)
+        from satchel.envs import validate_env_decl
+
+        for warning in validate_env_decl(project, env_manager):
+            print(f"satchel: {warning}", file=sys.stderr)
+        if env_manager == "docker":
+            from satchel.runner.backends.docker_args import validate_docker_args
+
+            validate_docker_args(request.docker_args)
+        yield Plan(
+            request,
+            fetched,
+            project,
+            entry_point,
+            resolved,
+            command,
+            masked,
+            env_manager,
+            backend,
+            tracking_uri,
+        )
+    finally:
+        fetched.cleanup()
+
+
+def _debug_timing(step: str, started: float) -> None:
+    """``SATCHEL_DEBUG_TIMING=1`` prints how long a step took (the benchmark reads it)."""
+    if os.environ.get("SATCHEL_DEBUG_TIMING"):
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"satchel: timing {step} {elapsed:.1f} ms", file=sys.stderr)
+
+
+# -- env ---------------------------------------------------------------------------------
+def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Any:
+    """Prepare the env and record its tags/artifacts; a failure marks the run FAILED."""
+    from satchel.envs import get_manager
+    from satchel.errors import EnvironmentBuildError
+    from satchel.runner.record import env_tags, log_env_artifacts
+
+    options: dict[str, Any] = {}
+    if plan.env_manager == "docker":
+        options["build_image"] = plan.request.build_image
+    try:
+        manager = get_manager(plan.env_manager, **options)
+        prepared = manager.prepare(plan.project, refresh=plan.request.refresh_env, report=report)
+    except EnvironmentBuildError as exc:
+        log_path = Path(exc.log_path) if exc.log_path else None
+        log_env_artifacts(client, run, None, log_path)
+        raise
+    tags = env_tags(prepared)
+    client.log_batch(run.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    log_env_artifacts(client, run, prepared.lock_file, prepared.build_log)
+    return prepared
+
+
+# -- launch ------------------------------------------------------------------------------
+def child_env(plan: Plan, run: Run) -> dict[str, str]:
+    """What the project (and any nested `satchel.projects.run`) must know about its run."""
+    env = {
+        "SATCHEL_TRACKING_URI": plan.tracking_uri,
+        "SATCHEL_RUN_ID": run.info.run_id,
+        "SATCHEL_EXPERIMENT_ID": run.info.experiment_id,
+        "SATCHEL_ENV_MANAGER": plan.env_manager,
+        "SATCHEL_BACKEND": plan.backend,
+    }
+    if plan.env_manager != "docker":  # a host path means nothing inside a container
+        # nested runs from an env without satchel's dependencies delegate to this interpreter
+        env["SATCHEL_RUNNER_PYTHON"] = sys.executable
+    return env
+
+
+def _echo(chunk: bytes) -> None:
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
+
+
+def launch(plan: Plan, run: Run, prepared: Any, log_path: Path) -> Any:
+    from satchel.runner.backends import get_launcher
+    from satchel.runner.backends.base import LaunchSpec
+    from satchel.runner.client_path import client_path
+
+    spec = LaunchSpec(
+        run_id=run.info.run_id,
+        command=plan.command,
+        workdir=Path(plan.project.root),
+        env=child_env(plan, run),
+        project=plan.project,
+        prepared=prepared,
+        log_path=log_path,
+        tracking_uri=plan.tracking_uri,
+        client_path=client_path(),
+        docker_args=dict(plan.request.docker_args),
+        echo=_echo if plan.request.echo else None,
+    )
+    return get_launcher(prepared).launch(spec)
+
+
+# -- finish ------------------------------------------------------------------------------
+def finish(client: Client, run_id: str, outcome: Outcome) -> Outcome:
+    """Set the terminal status unless someone already did (returns what the run ended as)."""
+    from satchel.tracking.client import now_ms
+
+    tags = []
+    if outcome.exit_code is not None and outcome.status is not RunStatus.FINISHED:
+        tags.append(RunTag("satchel.exit_code", str(outcome.exit_code)))
+    if outcome.reason:
+        tags.append(RunTag("satchel.failure.reason", outcome.reason))
+    with contextlib.suppress(SatchelError):
+        if tags:
+            client.log_batch(run_id, tags=tags)
+    client.store.set_terminated_if_running(run_id, outcome.status, now_ms())
+    return outcome
+
+
+# -- the whole thing ---------------------------------------------------------------------
+def _report(line: str) -> None:
+    print(f"satchel: {line}", file=sys.stderr, flush=True)
+
+
+def start_record(plan: Plan, client: Client) -> Run:
+    """Create the run and capture its source (or pick up the run we were handed)."""
+    from satchel.runner.record import log_source, record_run
+
+    if plan.request.run_id:
+        run = client.get_run(plan.request.run_id)
+        if run.info.status is not RunStatus.RUNNING:
+            raise ExecutionError(f"run {run.info.run_id} is {run.info.status}, not RUNNING")
+        return run
+    started = time.perf_counter()
+    run = record_run(client, plan)
+    _debug_timing("record", started)
+    try:
+        started = time.perf_counter()
+        log_source(client, plan, run)
+        _debug_timing("source", started)
+    except BaseException as exc:
+        stopped = isinstance(exc, KeyboardInterrupt)
+        status = RunStatus.KILLED if stopped else RunStatus.FAILED
+        reason = "stopped by a signal" if stopped else f"source capture failed: {exc}"
+        finish(client, run.info.run_id, Outcome(run.info.run_id, status, None, 0, reason))
+        raise
+    return run
+
+
+def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Outcome:
+    """Run a project synchronously, from validation to a terminal status."""
+    with stop_signals(), validate(request) as plan:
+        client = Client(plan.tracking_uri)
+        run = start_record(plan, client)
+        return run_recorded(plan, client, run, report)
+
+
+def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Outcome:
+    """env → launch → watch → finish for a run that exists; every path sets a status."""
+    from satchel.runner.heartbeat import Heartbeat
+    from satchel.runner.record import artifact_local_path
+
+    run_id = run.info.run_id
+    started = time.monotonic()
+    report(f"run {run_id} started (experiment {run.info.experiment_id})")
+    with Heartbeat(client.store, run_id):
+        try:
+            step = time.perf_counter()
+            prepared = prepare_env(plan, client, run, report)
+            _debug_timing("env", step)
+            log_path = artifact_local_path(run, "logs/console.log")
+            if log_path is None:
+                raise ExecutionError("the artifact store of this run is not on this machine")
+            step = time.perf_counter()
+            handle = launch(plan, run, prepared, log_path)
+            _debug_timing("launch", step)
+            code, stopped = watch(handle)
+            _debug_timing("watch", step)
+            outcome = outcome_for(run_id, code, stopped, time.monotonic() - started)
+        except KeyboardInterrupt:
+            outcome = Outcome(
+                run_id, RunStatus.KILLED, None, time.monotonic() - started, "stopped by a signal"
+            )
+        except SatchelError as exc:
+            outcome = Outcome(run_id, RunStatus.FAILED, None, time.monotonic() - started, str(exc))
+        except BaseException as exc:
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            finish(client, run_id, Outcome(run_id, RunStatus.FAILED, None, 0, reason))
+            raise
+        finish(client, run_id, outcome)
+    report(
+        f"run {run_id} {outcome.status.value} in {outcome.seconds:.1f}s"
+        + (f" ({outcome.reason})" if outcome.reason else "")
+    )
+    return outcome

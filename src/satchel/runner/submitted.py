@@ -1,0 +1,223 @@
+"""``SubmittedRun``: a run in progress or done — ``run_id``, ``wait()``, ``get_status()``,
+``cancel()`` — for synchronous runs (already finished) and detached ones alike.
+
+A detached run is driven by its own runner process (``python -m satchel run --run-id ID``),
+started in a new session after validation and after the run record exists. Its pid is
+recorded in the tag ``satchel.runner.pid`` (with ``satchel.host``), which is how
+``satchel runs cancel`` finds it from any shell. The store is the source of truth for status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from satchel.errors import ExecutionError
+from satchel.runner.request import Outcome, RunRequest
+from satchel.tracking.client import Client, now_ms
+from satchel.tracking.entities import RunStatus, RunTag
+
+__all__ = ["SubmittedRun", "cancel_run", "runner_argv", "submit", "wait_run"]
+
+POLL_SECONDS = 0.05
+
+
+class SubmittedRun:
+    def __init__(
+        self,
+        run_id: str,
+        tracking_uri: str,
+        outcome: Outcome | None = None,
+        process: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        self._run_id = run_id
+        self._client = Client(tracking_uri)
+        self._outcome = outcome
+        self._process = process
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    def get_status(self) -> RunStatus:
+        return self._client.get_run(self._run_id).info.status
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends; True if it FINISHED."""
+        if self._outcome is not None:
+            return self.get_status() is RunStatus.FINISHED
+        return wait_run(self._client, self._run_id, timeout, self._process) is RunStatus.FINISHED
+
+    def cancel(self) -> None:
+        """Stop the run's runner (which stops the project's group); the run ends KILLED."""
+        if self._outcome is None:
+            cancel_run(self._client, self._run_id)
+            if self._process is not None:
+                self._process.wait()
+
+    def __repr__(self) -> str:
+        return f"SubmittedRun(run_id={self._run_id!r})"
+
+
+# -- the detached runner ----------------------------------------------------------------
+def cli_args(request: RunRequest) -> list[str]:
+    """The `satchel run` arguments that ask for ``request`` (options left unset are omitted)."""
+    args = ["run", request.uri, "-e", request.entry_point]
+    options = {
+        "-v": request.version,
+        "--env-manager": request.env_manager,
+        "--backend": request.backend,
+        "--tracking-uri": request.tracking_uri,
+        "--experiment-id": request.experiment_id,
+        "--experiment-name": None if request.experiment_id else request.experiment_name,
+        "--run-name": request.run_name,
+    }
+    for option, value in options.items():
+        if value:
+            args += [option, value]
+    for key, value in request.parameters.items():
+        args += ["-P", f"{key}={value}"]
+    for key, value in request.docker_args.items():
+        args += ["-A", key if value is True else f"{key}={value}"]
+    if request.build_image:
+        args.append("--build-image")
+    if request.refresh_env:
+        args.append("--refresh-env")
+    return args
+
+
+def runner_argv(
+    request: RunRequest,
+    run_id: str,
+    tracking_uri: str,
+    version: str | None,
+    env_manager: str,
+    backend: str,
+) -> list[str]:
+    """``python -m satchel run`` resuming ``run_id`` with the same, already-validated inputs."""
+    from dataclasses import replace
+
+    pinned = replace(
+        request,
+        version=version,
+        env_manager=env_manager,
+        backend=backend,
+        tracking_uri=tracking_uri,
+        experiment_id=None,
+        experiment_name=None,
+        run_name=None,
+    )
+    return [sys.executable, "-m", "satchel", *cli_args(pinned), "--run-id", run_id]
+
+
+def _pinned_version(request: RunRequest, plan_source_commit: str | None) -> str | None:
+    """Hand the detached runner the exact commit we validated (a branch may move meanwhile)."""
+    uri = request.uri.split("#", 1)[0]
+    if plan_source_commit and (request.version or not os.path.isdir(uri)):
+        return plan_source_commit
+    return request.version
+
+
+def submit(request: RunRequest) -> SubmittedRun:
+    """Validate, record, then start a detached runner for the rest; returns at once."""
+    from satchel.home import satchel_home
+    from satchel.runner.heartbeat import owner_id
+    from satchel.runner.lifecycle import start_record, validate
+
+    with validate(request) as plan:
+        client = Client(plan.tracking_uri)
+        run = start_record(plan, client)
+        run_id = run.info.run_id
+        version = _pinned_version(request, getattr(plan.fetched.source, "commit", None))
+        argv = runner_argv(
+            request, run_id, plan.tracking_uri, version, plan.env_manager, plan.backend
+        )
+    logs = satchel_home() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"runner-{run_id}.log", "ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            close_fds=True,
+        )
+    # the runner's pid is on record before we return, so `runs cancel` can find it at once
+    client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
+    client.store.heartbeat(run_id, owner_id(proc.pid))
+    return SubmittedRun(run_id, plan.tracking_uri, process=proc)
+
+
+# -- wait / cancel by run id (any process, any shell) ----------------------------------
+def _runner_pid(client: Client, run_id: str) -> int | None:
+    tags = client.get_run(run_id).data.tags
+    if tags.get("satchel.host") != socket.gethostname():
+        return None
+    pid = tags.get("satchel.runner.pid", "")
+    return int(pid) if pid.isdigit() else None
+
+
+def _is_runner(pid: int) -> bool:
+    """The runner pid is alive (a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): the signal check is all we have
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def wait_run(
+    client: Client,
+    run_id: str,
+    timeout: float | None = None,
+    process: subprocess.Popen[bytes] | None = None,
+) -> RunStatus:
+    """Poll the store until the run is terminal. A runner that died leaves it FAILED."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pid = _runner_pid(client, run_id)
+    while True:
+        status = client.get_run(run_id).info.status
+        if status.is_terminal:
+            return status
+        if process is not None:
+            process.poll()  # reap our own child so its pid stops looking alive
+        if pid is not None and not _is_runner(pid):
+            client.store.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms())
+            client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise ExecutionError(f"run {run_id} still {status} after {timeout:g}s")
+        time.sleep(POLL_SECONDS)
+
+
+def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
+    """SIGTERM the run's runner (it stops the project's group and marks KILLED); wait."""
+    status = client.get_run(run_id).info.status
+    if status.is_terminal:
+        return status
+    pid = _runner_pid(client, run_id)
+    if pid is not None and _is_runner(pid) and pid != os.getpid():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ExecutionError):
+            return wait_run(client, run_id, timeout)
+    # no live runner we can reach: stop what it left behind and record the cancellation
+    if client.get_run(run_id).data.tags.get("mlflow.project.env") == "docker":
+        from satchel.runner.backends.docker import stop_run_containers
+
+        stop_run_containers(run_id)
+    client.store.set_terminated_if_running(run_id, RunStatus.KILLED, now_ms())
+    return client.get_run(run_id).info.status

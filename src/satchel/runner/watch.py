@@ -1,0 +1,64 @@
+"""The watch step: wait for the launched command, turning SIGINT/SIGTERM into a stop.
+
+While a run is in progress, both signals raise ``Stop`` in the main thread. ``watch`` then
+asks the launcher to stop everything it started (SIGTERM to the group, SIGKILL after the
+grace period) and keeps draining output until it is gone; a second signal forces it at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from satchel.runner.request import Outcome
+from satchel.tracking.entities import RunStatus
+
+__all__ = ["GRACE_SECONDS", "Stop", "outcome_for", "stop_signals", "watch"]
+
+GRACE_SECONDS = 10.0
+
+
+class Stop(KeyboardInterrupt):
+    """Raised in the main thread by SIGINT/SIGTERM while a run is in progress."""
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Stop`` (main thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Stop(signum)
+
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def watch(handle: Any, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
+    """Wait for the command; on a stop signal, stop its group. (exit code, was_stopped)."""
+    try:
+        return handle.wait(), False
+    except Stop:
+        handle.terminate(grace)
+    while True:  # keep draining output while the group winds down; a 2nd signal forces it
+        try:
+            return handle.wait(), True
+        except Stop:
+            handle.terminate(0)
+
+
+def outcome_for(run_id: str, code: int, stopped: bool, seconds: float) -> Outcome:
+    if stopped:
+        return Outcome(run_id, RunStatus.KILLED, code, seconds, "stopped by a signal")
+    if code == 0:
+        return Outcome(run_id, RunStatus.FINISHED, 0, seconds)
+    return Outcome(run_id, RunStatus.FAILED, code, seconds, f"the command exited with code {code}")

@@ -1,0 +1,201 @@
+"""Artifact repositories: files logged with a run, under the run's ``artifact_uri``.
+
+Only local (``file://`` or plain path) repositories exist today. Any path that comes from a
+user or from a directory being logged is checked to stay inside the root: ``..`` parts,
+absolute paths and symlinks pointing outside are refused with ``InvalidValueError``. Every
+file is written to a temporary name and ``os.replace``d, so nobody sees half an artifact.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from satchel.errors import InvalidValueError, NotFoundError
+
+__all__ = ["FileInfo", "LocalArtifactRepository", "get_artifact_repository"]
+
+_COPY_BUFFER = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str  # relative to the repository root, '/'-separated
+    is_dir: bool
+    file_size: int | None
+
+
+def get_artifact_repository(artifact_uri: str) -> LocalArtifactRepository:
+    from urllib.parse import unquote, urlparse  # not on the ``import satchel`` path
+
+    parsed = urlparse(artifact_uri)
+    if parsed.scheme in ("", "file"):
+        path = unquote(parsed.path) if parsed.scheme else artifact_uri
+        return LocalArtifactRepository(path)
+    raise InvalidValueError(
+        f"artifact URI {artifact_uri!r} has unsupported scheme {parsed.scheme!r}",
+        hint="only local file:// artifacts for now",
+    )
+
+
+def _escape(what: str, path: object) -> InvalidValueError:
+    return InvalidValueError(
+        f"artifact path {str(path)!r} {what}",
+        hint="use a relative path inside the run's artifacts, e.g. 'plots/loss.png'",
+    )
+
+
+def _relative_parts(artifact_path: str | None) -> list[str]:
+    """The '/'-separated parts of a user-given relative path, refusing escapes."""
+    if not artifact_path:
+        return []
+    text = str(artifact_path).replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        raise _escape("is absolute", artifact_path)
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise _escape("contains '..'", artifact_path)
+    if "\x00" in text:
+        raise _escape("contains a NUL byte", artifact_path)
+    return parts
+
+
+class LocalArtifactRepository:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(os.path.abspath(root))
+
+    def __repr__(self) -> str:
+        return f"LocalArtifactRepository({str(self.root)!r})"
+
+    # -- paths ---------------------------------------------------------------------------
+    def _resolve(self, artifact_path: str | None) -> Path:
+        """The real path for ``artifact_path``, proven to stay inside the root."""
+        target = self.root.joinpath(*_relative_parts(artifact_path))
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(target)  # follows any symlink already in the repository
+        if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+            raise _escape("points outside the artifact root (through a symlink)", artifact_path)
+        return target
+
+    def local_path(self, artifact_path: str) -> Path:
+        """Where ``artifact_path`` lives on disk (parents created), e.g. for streaming logs."""
+        if not _relative_parts(artifact_path):
+            raise _escape("is empty", artifact_path)
+        target = self._resolve(artifact_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._resolve(artifact_path)  # re-check: a parent could have been a symlink
+        return target
+
+    # -- writing -------------------------------------------------------------------------
+    def log_artifact(
+        self, local_file: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        source = Path(local_file)
+        if not source.is_file():
+            raise NotFoundError(
+                f"cannot log {str(source)!r}: not a file",
+                hint="check the path; use log_artifacts for a directory",
+            )
+        rel = "/".join([*_relative_parts(artifact_path), source.name])
+        self._copy_file(source, self.local_path(rel))
+
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        source = Path(local_dir)
+        if not source.is_dir():
+            raise NotFoundError(
+                f"cannot log {str(source)!r}: not a directory",
+                hint="check the path; use log_artifact for a single file",
+            )
+        base = _relative_parts(artifact_path)
+        files = _files_inside(source)  # checked in full before anything is written
+        for rel in files:
+            self._copy_file(source / rel, self.local_path("/".join([*base, *rel.parts])))
+        if not files:
+            self._resolve("/".join(base)).mkdir(parents=True, exist_ok=True)
+
+    def write_bytes(self, artifact_path: str, data: bytes) -> None:
+        """Write ``data`` as one artifact atomically (log_text / log_dict)."""
+        target = self.local_path(artifact_path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def _copy_file(source: Path, target: Path) -> None:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, _COPY_BUFFER)
+            shutil.copymode(source, tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # -- reading -------------------------------------------------------------------------
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        directory = self._resolve(path)
+        if not directory.is_dir():
+            return []
+        prefix = _relative_parts(path)
+        out = []
+        for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                continue  # a write in progress
+            rel = "/".join([*prefix, entry.name])
+            is_dir = entry.is_dir()
+            out.append(FileInfo(rel, is_dir, None if is_dir else entry.stat().st_size))
+        return out
+
+    def download_artifacts(
+        self, artifact_path: str | None, dst_dir: str | os.PathLike[str]
+    ) -> Path:
+        """Copy a file or directory out of the repository into ``dst_dir``; returns the copy."""
+        source = self._resolve(artifact_path)
+        if not source.exists():
+            raise NotFoundError(
+                f"artifact {artifact_path!r} not found in {self.root}",
+                hint="see what exists with 'satchel artifacts list'",
+            )
+        dst = Path(dst_dir)
+        dst.mkdir(parents=True, exist_ok=True)
+        target = dst / (source.name if _relative_parts(artifact_path) else "artifacts")
+        if source.is_file():
+            self._copy_file(source, target)
+            return target
+        for rel in _files_inside(source):
+            out = target.joinpath(*rel.parts)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._copy_file(source / rel, out)
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+
+def _files_inside(directory: Path) -> list[Path]:
+    """Every file under ``directory`` (relative), refusing symlinks that lead outside it."""
+    real_root = os.path.realpath(directory)
+    out = []
+    for current, dirs, files in os.walk(directory, followlinks=False):
+        for name in [*dirs, *files]:
+            full = os.path.join(current, name)
+            if os.path.islink(full):
+                real = os.path.realpath(full)
+                if not real.startswith(real_root.rstrip(os.sep) + os.sep):
+                    raise _escape(
+                        "is a symlink pointing outside the directory being logged",
+                        os.path.relpath(full, directory),
+                    )
+                if name in dirs:
+                    raise _escape(
+                        "is a symlink to a directory (not followed)",
+                        os.path.relpath(full, directory),
+                    )
+        out += [Path(os.path.relpath(os.path.join(current, f), directory)) for f in files]
+    return sorted(out)

@@ -1,0 +1,284 @@
+"""Filter AST → one parameterised SELECT over the SQLite schema (never a Python-side scan).
+
+Each metric/param/tag comparison is either ``IN (SELECT run_uuid ...)`` over the covering
+(key, value, run_uuid) index, evaluated once, when few rows match, or a correlated ``EXISTS``
+on the (run_uuid, key) primary key when many do, so a broad filter walks runs in page order
+and stops at the page's end; ordering joins the latest value. Sorting follows
+MLflow: missing values last (and NaN metrics after numbers) in either direction, then
+``start_time DESC, run_uuid``. User text only ever travels as SQL parameters.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from satchel.errors import InvalidValueError
+from satchel.tracking.entities import ViewType
+from satchel.tracking.search import (
+    FILTER_HINT,
+    ORDER_HINT,
+    Comparison,
+    OrderKey,
+    Token,
+    decode_page_token,
+    parse_filter,
+    parse_order_by,
+    syntax_error,
+)
+from satchel.tracking.store.sqlite_reads import EXPERIMENT_COLUMNS, RUN_COLUMNS, SqlQuery
+
+__all__ = ["experiments_query", "runs_query"]
+
+MAX_RESULTS = 50000
+NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
+STRING_OPS = {"=", "!=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN"}
+
+# attribute name (and MLflow's aliases) -> (column, numeric?)
+RUN_ATTRIBUTES = {
+    "run_id": ("r.run_uuid", False),
+    "run_uuid": ("r.run_uuid", False),
+    "run_name": ("r.name", False),
+    "runname": ("r.name", False),
+    "name": ("r.name", False),
+    "status": ("r.status", False),
+    "user_id": ("r.user_id", False),
+    "artifact_uri": ("r.artifact_uri", False),
+    "lifecycle_stage": ("r.lifecycle_stage", False),
+    "start_time": ("r.start_time", True),
+    "created": ("r.start_time", True),
+    "end_time": ("r.end_time", True),
+    "experiment_id": ("r.experiment_id", True),
+}
+EXPERIMENT_ATTRIBUTES = {
+    "name": ("e.name", False),
+    "experiment_id": ("e.experiment_id", True),
+    "creation_time": ("e.creation_time", True),
+    "last_update_time": ("e.last_update_time", True),
+    "lifecycle_stage": ("e.lifecycle_stage", False),
+    "artifact_location": ("e.artifact_location", False),
+}
+_RUN_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+_STAGES = {
+    ViewType.ACTIVE_ONLY: ("active",),
+    ViewType.DELETED_ONLY: ("deleted",),
+    ViewType.ALL: ("active", "deleted"),
+}
+
+
+def like_to_glob(pattern: str) -> str:
+    """SQL LIKE (case-sensitive, as in MLflow) as a GLOB pattern: SQLite's LIKE ignores case."""
+    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
+    return "".join(special.get(ch, ch) for ch in pattern)
+
+
+def _condition(column: str, cmp: Comparison, numeric: bool, args: list[object]) -> str:
+    """``column <op> ?`` for one comparison, checking the operator and value types."""
+    token = Token("ident", cmp.token, cmp.pos)
+    allowed = NUMERIC_OPS if numeric else STRING_OPS
+    if cmp.op not in allowed:
+        kind = "numeric" if numeric else "string"
+        raise syntax_error(
+            "filter",
+            f"operator {cmp.op} does not apply to {kind} key {cmp.key!r}",
+            token,
+            f"use one of {', '.join(sorted(allowed))}",
+        )
+    value_token = Token("value", cmp.value_token, cmp.value_pos)
+    if numeric and not isinstance(cmp.value, float):
+        raise syntax_error(
+            "filter",
+            f"{cmp.key!r} compares with a number, not a string",
+            value_token,
+            "write e.g. metrics.rmse < 0.5",
+        )
+    if not numeric and isinstance(cmp.value, float):
+        raise syntax_error(
+            "filter",
+            f"{cmp.key!r} compares with a 'quoted string', not a number",
+            value_token,
+            "write e.g. params.alpha = '0.5'",
+        )
+    if cmp.op in ("IN", "NOT IN"):
+        values: tuple[object, ...] = tuple(cmp.value)  # type: ignore[arg-type]
+        args.extend(values)
+        return f"{column} {cmp.op} ({','.join('?' * len(values))})"
+    if cmp.op.endswith("ILIKE"):  # SQLite's LIKE is case-insensitive (ASCII)
+        args.append(cmp.value)
+        return f"{column} {cmp.op[:-5]}LIKE ?"
+    if cmp.op.endswith("LIKE"):
+        args.append(like_to_glob(str(cmp.value)))
+        return f"{column} {cmp.op[:-4]}GLOB ?"
+    args.append(cmp.value)
+    return f"{column} {cmp.op} ?"
+
+
+def _attribute(
+    attributes: dict[str, tuple[str, bool]], key: str, pos: int, text: str, source: str
+) -> tuple[str, bool]:
+    found = attributes.get(key.lower().replace(" ", "_"))
+    if found is None:
+        raise syntax_error(
+            source,
+            f"unknown attribute {key!r}",
+            Token("ident", text, pos),
+            f"searchable attributes: {', '.join(sorted(attributes))}",
+        )
+    return found
+
+
+def _run_condition(
+    cmp: Comparison,
+    args: list[object],
+    few: tuple[Callable[[str, Sequence[object], int], bool], int] | None,
+) -> str:
+    """One filter term; ``few`` is (the store's capped row counter, the cap), see runs_query."""
+    if cmp.entity in (None, "attribute"):
+        column, numeric = _attribute(RUN_ATTRIBUTES, cmp.key, cmp.pos, cmp.token, "filter")
+        return _condition(column, cmp, numeric, args)
+    if cmp.entity not in _RUN_TABLES:
+        raise syntax_error(
+            "filter",
+            f"cannot filter runs on {cmp.entity}s",
+            Token("ident", cmp.token, cmp.pos),
+            FILTER_HINT,
+        )
+    table = _RUN_TABLES[cmp.entity]
+    inner_args: list[object] = [cmp.key]
+    inner = _condition("x.value", cmp, cmp.entity == "metric", inner_args)
+    args.extend(inner_args)
+    # table comes from _RUN_TABLES and inner holds only '?' placeholders: no user text.
+    # Few matching rows: collect them once (IN). Many: check each run walked in page order
+    # (EXISTS on the (run_uuid, key) primary key) and stop at the page's end, instead of
+    # collecting thousands of candidates to keep a few hundred.
+    candidates = f"SELECT x.run_uuid FROM {table} x WHERE x.key = ? AND {inner}"  # noqa: S608
+    if few is not None and few[0](candidates, inner_args, few[1]):
+        return f"r.run_uuid IN ({candidates})"
+    return f"EXISTS ({candidates} AND x.run_uuid = r.run_uuid)"
+
+
+def _run_order(keys: list[OrderKey], joins: list[str], join_args: list[object]) -> list[str]:
+    terms = []
+    for n, order in enumerate(keys):
+        direction = "ASC" if order.ascending else "DESC"
+        if order.entity in (None, "attribute"):
+            column, _ = _attribute(RUN_ATTRIBUTES, order.key, order.pos, order.token, "order_by")
+            terms += [f"({column} IS NULL)", f"{column} {direction}"]
+            continue
+        if order.entity not in _RUN_TABLES:
+            raise syntax_error(
+                "order_by",
+                f"cannot order runs by {order.entity}s",
+                Token("ident", order.token, order.pos),
+                ORDER_HINT,
+            )
+        alias = f"o{n}"
+        joins.append(
+            f"LEFT JOIN {_RUN_TABLES[order.entity]} {alias} ON "
+            f"{alias}.run_uuid = r.run_uuid AND {alias}.key = ?"
+        )
+        join_args.append(order.key)
+        if order.entity == "metric":
+            terms.append(
+                f"CASE WHEN {alias}.run_uuid IS NULL THEN 2 WHEN {alias}.is_nan THEN 1 ELSE 0 END"
+            )
+        else:
+            terms.append(f"({alias}.run_uuid IS NULL)")
+        terms.append(f"{alias}.value {direction}")
+    return [*terms, "r.start_time DESC", "r.run_uuid ASC"]
+
+
+def _limit(max_results: int) -> int:
+    if (
+        isinstance(max_results, bool)
+        or not isinstance(max_results, int)
+        or not (0 < max_results <= MAX_RESULTS)
+    ):
+        raise InvalidValueError(
+            f"max_results {max_results!r} is out of range",
+            hint=f"use 1 to {MAX_RESULTS} and page with page_token",
+        )
+    return max_results
+
+
+def runs_query(
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    view_type: ViewType,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+    few_candidates: Callable[[str, Sequence[object], int], bool] | None = None,
+) -> SqlQuery:
+    """The page's SELECT. ``few_candidates(sql, args, cap)`` tells whether ``sql`` yields
+    fewer than ``cap`` rows (the store's cheap capped count); it picks, per metric/param/tag
+    comparison, the faster of two equivalent SQL forms. Without it, EXISTS is used."""
+    limit, offset = _limit(max_results), decode_page_token(page_token)
+    comparisons = parse_filter(filter_string)
+    # Below ~2 pages of candidates, collecting them beats probing each walked run.
+    few = (few_candidates, 2 * (limit + offset + 1)) if few_candidates else None
+    orders = parse_order_by(list(order_by or ()))
+    exp_ids = [int(e) for e in experiment_ids if str(e).isdigit()]
+    stages = _STAGES[ViewType(view_type)]
+    where_args: list[object] = [*exp_ids, *stages]
+    where = [
+        f"r.experiment_id IN ({','.join('?' * len(exp_ids)) or 'NULL'})",
+        f"r.lifecycle_stage IN ({','.join('?' * len(stages))})",
+    ]
+    where += [_run_condition(cmp, where_args, few) for cmp in comparisons]
+    joins: list[str] = []
+    join_args: list[object] = []
+    terms = _run_order(orders, joins, join_args)
+    sql = (
+        f"SELECT {RUN_COLUMNS} FROM runs r {' '.join(joins)} WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?"
+    )
+    return SqlQuery(sql, (*join_args, *where_args, limit + 1, offset), offset, limit)
+
+
+def _experiment_condition(cmp: Comparison, args: list[object]) -> str:
+    if cmp.entity == "tag":
+        args.append(cmp.key)
+        inner = _condition("value", cmp, False, args)
+        sql = "e.experiment_id IN (SELECT experiment_id FROM experiment_tags WHERE key = ? AND "
+        return f"{sql}{inner})"
+    if cmp.entity not in (None, "attribute"):
+        raise syntax_error(
+            "filter",
+            f"cannot filter experiments on {cmp.entity}s",
+            Token("ident", cmp.token, cmp.pos),
+            "use name, tags.<key> or attributes.creation_time",
+        )
+    column, numeric = _attribute(EXPERIMENT_ATTRIBUTES, cmp.key, cmp.pos, cmp.token, "filter")
+    return _condition(column, cmp, numeric, args)
+
+
+def experiments_query(
+    view_type: ViewType,
+    max_results: int,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> SqlQuery:
+    limit, offset = _limit(max_results), decode_page_token(page_token)
+    stages = _STAGES[ViewType(view_type)]
+    args: list[object] = list(stages)
+    where = [f"e.lifecycle_stage IN ({','.join('?' * len(stages))})"]
+    where += [_experiment_condition(cmp, args) for cmp in parse_filter(filter_string)]
+    terms = []
+    for order in parse_order_by(list(order_by or ())):
+        if order.entity not in (None, "attribute"):
+            raise syntax_error(
+                "order_by",
+                "experiments sort by attributes only",
+                Token("ident", order.token, order.pos),
+                "e.g. name ASC or creation_time DESC",
+            )
+        column, _ = _attribute(EXPERIMENT_ATTRIBUTES, order.key, order.pos, order.token, "order_by")
+        terms.append(f"{column} {'ASC' if order.ascending else 'DESC'}")
+    terms += ["e.creation_time DESC", "e.experiment_id ASC"]
+    sql = (
+        f"SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?"
+    )
+    return SqlQuery(sql, (*args, limit + 1, offset), offset, limit)

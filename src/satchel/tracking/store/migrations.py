@@ -1,0 +1,152 @@
+"""Numbered schema migrations for the SQLite store, recorded in the database itself.
+
+``PRAGMA user_version`` is the fast check a connection makes on open; the table
+``schema_migrations`` keeps what was applied and when. Applying happens inside one
+``BEGIN IMMEDIATE`` transaction that re-reads the applied versions after taking the write
+lock, so two processes opening a brand-new database at once never both apply a step.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "applied_versions", "migrate"]
+
+# (version, name, statements). Append only: never edit a step that has shipped.
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "initial schema",
+        (
+            """CREATE TABLE experiments (
+            experiment_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            artifact_location TEXT NOT NULL,
+            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+            creation_time INTEGER,
+            last_update_time INTEGER)""",
+            """CREATE TABLE experiment_tags (
+            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id)
+                ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (experiment_id, key)) WITHOUT ROWID""",
+            """CREATE TABLE runs (
+            run_uuid TEXT PRIMARY KEY,
+            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+            name TEXT NOT NULL,
+            user_id TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER,
+            artifact_uri TEXT NOT NULL,
+            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+            deleted_time INTEGER,
+            heartbeat_time INTEGER,
+            owner TEXT)""",
+            # The default listing: one experiment, newest first.
+            "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time DESC, run_uuid)",
+            "CREATE INDEX runs_running ON runs (status) WHERE status = 'RUNNING'",
+            """CREATE TABLE params (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID""",
+            """CREATE TABLE tags (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID""",
+            # Full history. value is NULL when is_nan (SQLite has no NaN; it would store NULL).
+            """CREATE TABLE metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value REAL,
+            is_nan INTEGER NOT NULL DEFAULT 0,
+            timestamp INTEGER NOT NULL,
+            step INTEGER NOT NULL DEFAULT 0)""",
+            "CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp)",
+            # Latest value per (run, key): what search, sort and get_run read.
+            """CREATE TABLE latest_metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value REAL,
+            is_nan INTEGER NOT NULL DEFAULT 0,
+            timestamp INTEGER NOT NULL,
+            step INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID""",
+            # Covering index for `metrics.k < x`: the filter never touches the table itself.
+            "CREATE INDEX latest_metrics_by_value ON latest_metrics (key, value, run_uuid)",
+            "CREATE INDEX params_by_value ON params (key, value, run_uuid)",
+            "CREATE INDEX tags_by_value ON tags (key, value, run_uuid)",
+        ),
+    ),
+    (
+        2,
+        "metric_log: one statement logs a metric and keeps its latest value",
+        # The single-metric path is bound by per-statement cost: inserting into this view
+        # writes the history row and upserts latest_metrics in one statement. Batches write
+        # the tables directly and upsert only each key's newest row. MLflow's "latest": the
+        # highest step, then the newest timestamp (later writes win ties).
+        (
+            """CREATE VIEW metric_log AS
+            SELECT run_uuid, key, value, is_nan, timestamp, step FROM metrics""",
+            """CREATE TRIGGER metric_log_insert INSTEAD OF INSERT ON metric_log BEGIN
+            INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)
+            VALUES (NEW.run_uuid, NEW.key, NEW.value, NEW.is_nan, NEW.timestamp, NEW.step);
+            INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+            VALUES (NEW.run_uuid, NEW.key, NEW.value, NEW.is_nan, NEW.timestamp, NEW.step)
+            ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
+                is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+            WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step
+                AND excluded.timestamp >= latest_metrics.timestamp);
+            END""",
+        ),
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"""
+
+
+def applied_versions(conn: sqlite3.Connection) -> set[int]:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return set()
+    return {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Bring the schema up to date; returns the versions applied now (usually none).
+
+    ``conn`` must be in autocommit mode (isolation_level=None) with a busy timeout set.
+    """
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= LATEST_VERSION:
+        return []
+    conn.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for any other migrating process
+    try:
+        done = applied_versions(conn)
+        conn.execute(_LEDGER)
+        applied = []
+        for version, name, statements in MIGRATIONS:
+            if version in done:
+                continue
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                (version, name, int(time.time() * 1000)),
+            )
+            applied.append(version)
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION:d}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied

@@ -1,0 +1,115 @@
+"""Zip archives: local, file:// and http; safe extraction (no zip-slip)."""
+
+from __future__ import annotations
+
+import http.server
+import stat
+import tempfile
+import threading
+import zipfile
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from satchel.errors import FetchError
+from satchel.projects.fetch import fetch_project
+
+
+@pytest.fixture()
+def systmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    tmp = tmp_path / "systmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp
+
+
+@pytest.fixture()
+def http_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _zip(path: Path, entries: dict[str, bytes], exec_names: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            mode = 0o755 if name in exec_names else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            zf.writestr(info, data)
+    return path
+
+
+PROJECT = {"proj/MLproject": b"name: z\n", "proj/sub/train.py": b"print(1)\n", "proj/run.sh": b"#"}
+
+
+def test_local_and_file_uri_zip(tmp_path: Path, systmp: Path) -> None:
+    archive = _zip(tmp_path / "p.zip", PROJECT, exec_names=("proj/run.sh",))
+    for uri in (str(archive), f"file://{archive}"):
+        fetched = fetch_project(uri)
+        assert fetched.root.name == "proj"  # the single top-level dir is the root
+        assert (fetched.root / "sub" / "train.py").read_bytes() == b"print(1)\n"
+        assert (fetched.root / "run.sh").stat().st_mode & 0o111
+        assert fetched.source.type == "zip" and fetched.source.name == uri
+        fetched.cleanup()
+    assert list(systmp.iterdir()) == []
+
+
+def test_zip_without_single_top_dir_and_subdir(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "flat.zip", {"MLproject": b"", "a/b.py": b"x"})
+    with fetch_project(str(archive)) as fetched:
+        assert (fetched.root / "MLproject").exists()
+    with fetch_project(f"{archive}#a") as fetched:
+        assert (fetched.root / "b.py").read_bytes() == b"x"
+
+
+def test_http_zip(http_dir: tuple[Path, str], systmp: Path) -> None:
+    served, base = http_dir
+    _zip(served / "p.zip", PROJECT)
+    with fetch_project(f"{base}/p.zip#sub") as fetched:
+        assert (fetched.root / "train.py").read_bytes() == b"print(1)\n"
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch_project(f"{base}/missing.zip")
+    assert list(systmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.py", "proj/../../evil.py", "/abs/evil.py", "proj\\..\\evil.py", "C:/x.py"]
+)
+def test_zip_slip_entries_are_refused(tmp_path: Path, systmp: Path, name: str) -> None:
+    archive = _zip(tmp_path / "slip.zip", {"proj/MLproject": b"", name: b"pwned"})
+    with pytest.raises(FetchError, match="Unsafe entry"):
+        fetch_project(str(archive))
+    assert list(systmp.iterdir()) == []
+    assert not (tmp_path / "evil.py").exists() and not Path("/abs/evil.py").exists()
+
+
+def test_symlink_entries_are_refused(tmp_path: Path, systmp: Path) -> None:
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("proj/link")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(FetchError, match="a symlink"):
+        fetch_project(str(archive))
+    assert list(systmp.iterdir()) == []
+
+
+def test_not_a_zip_and_missing_zip(tmp_path: Path, systmp: Path) -> None:
+    (tmp_path / "fake.zip").write_text("not a zip")
+    with pytest.raises(FetchError, match="is not a valid zip archive"):
+        fetch_project(str(tmp_path / "fake.zip"))
+    with pytest.raises(FetchError, match="No such zip archive"):
+        fetch_project(str(tmp_path / "missing.zip"))
+    with pytest.raises(FetchError, match="not supported for zip"):
+        fetch_project(str(tmp_path / "fake.zip"), "v1")
+    assert list(systmp.iterdir()) == []

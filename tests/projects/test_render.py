@@ -1,0 +1,88 @@
+"""Command rendering: quoting, literal braces, extras, secret masking, and no injection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from satchel.projects.params import ResolvedParams, resolve_parameters
+from satchel.projects.render import mask_secrets, render_command
+from satchel.projects.spec import EntryPoint, ParamSpec
+
+GREETER = EntryPoint(
+    "greeter",
+    "python greeter.py {greeting} {name}",
+    {"greeting": ParamSpec("greeting", default="hi", required=False), "name": ParamSpec("name")},
+)
+
+
+def test_mlflow_greeter_example() -> None:
+    resolved = resolve_parameters(GREETER, {"name": "friend", "excitement": "10"}, cwd=Path.cwd())
+    assert render_command(GREETER, resolved) == "python greeter.py hi friend --excitement 10"
+
+
+def test_values_are_single_shell_words() -> None:
+    resolved = ResolvedParams({"greeting": "hi", "name": "friend; echo 'hi'"}, {})
+    assert (
+        render_command(GREETER, resolved) == "python greeter.py hi 'friend; echo '\"'\"'hi'\"'\"''"
+    )
+
+
+def test_literal_braces_and_multiline_with_extras() -> None:
+    ep = EntryPoint(
+        "m", "python -c \"print({{'a': {a}}})\"\necho {a}\n", {"a": ParamSpec("a", "int")}
+    )
+    rendered = render_command(ep, ResolvedParams({"a": 3}, {"k": "v w"}))
+    assert rendered == "python -c \"print({'a': 3})\"\necho 3 --k 'v w'"
+
+
+def test_typed_values_are_rendered_normalised() -> None:
+    ep = EntryPoint("m", "x {f} {b}", {"f": ParamSpec("f", "float"), "b": ParamSpec("b", "bool")})
+    resolved = resolve_parameters(ep, {"f": ".5", "b": "yes"}, cwd=Path.cwd())
+    assert render_command(ep, resolved) == "x 0.5 True"
+
+
+def test_mask_secrets() -> None:
+    ep = EntryPoint(
+        "m", "x {api_key} {user}", {"api_key": ParamSpec("api_key"), "user": ParamSpec("user")}
+    )
+    resolved = ResolvedParams({"api_key": "s e c", "user": "bob"}, {"db-password": "hunter2"})
+    command = render_command(ep, resolved)
+    masked = mask_secrets(command, resolved)
+    assert masked == "x *** bob --db-password ***"
+    assert "hunter2" not in masked and "s e c" not in masked
+    assert mask_secrets("hunter2", resolved) == "***"
+
+
+ARGV_SCRIPT = "import json, sys; print(json.dumps(sys.argv[1:]))"
+text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+keys = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,11}", fullmatch=True)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(a=text, b=text, extras=st.dictionaries(keys, text, max_size=3))
+def test_launched_program_receives_exactly_the_values(
+    a: str, b: str, extras: dict[str, str], tmp_path: Path
+) -> None:
+    script = tmp_path / "argv.py"
+    script.write_text(ARGV_SCRIPT)
+    extras = {k: v for k, v in extras.items() if k not in ("a", "b")}
+    ep = EntryPoint(
+        "m", f"{sys.executable} {script} {{a}} {{b}}", {"a": ParamSpec("a"), "b": ParamSpec("b")}
+    )
+    resolved = resolve_parameters(ep, {"a": a, "b": b, **extras}, cwd=tmp_path)
+    out = subprocess.run(
+        ["bash", "-c", render_command(ep, resolved)],
+        capture_output=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+    )
+    expected = [a, b] + [x for k, v in extras.items() for x in (f"--{k}", v)]
+    assert json.loads(out.stdout) == expected

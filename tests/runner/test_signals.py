@@ -1,0 +1,103 @@
+"""Stopping runs: Ctrl-C / SIGTERM → KILLED, exit 130, the whole process group gone; a
+non-zero exit → FAILED with its code; a SIGKILLed runner → its project's group still dies
+(the watcher) and the run does not stay RUNNING (the reaper)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from runner_helpers import (
+    cli_env,
+    db_runs,
+    group_alive,
+    pid_alive,
+    project_copy,
+    satchel_cli,
+    wait_for,
+)
+
+from satchel.tracking.client import Client
+from satchel.tracking.entities import RunStatus
+
+pytestmark = pytest.mark.slow
+
+
+def _start_sleeper(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    proj = project_copy(tmp_path)
+    pidfile = tmp_path / "pids"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "satchel",
+            "run",
+            str(proj),
+            "-e",
+            "sleep",
+            "-P",
+            f"pidfile={pidfile}",
+            "--env-manager",
+            "local",
+        ],
+        env={**os.environ, **cli_env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert wait_for(pidfile.exists, 30), "the project never started"
+    return proc, pidfile
+
+
+def _the_run():
+    client = Client(f"sqlite:///{Path.cwd() / 'satchel' / 'satchel.db'}")
+    (run,) = client.search_runs(["0"])
+    return client, run
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_kills_group_and_marks_killed(tmp_path: Path, sig: int) -> None:
+    proc, pidfile = _start_sleeper(tmp_path)
+    leader, grandchild, pgid = map(int, pidfile.read_text().split())
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "KILLED" in err
+    assert not pid_alive(leader) and not pid_alive(grandchild)
+    assert wait_for(lambda: not group_alive(pgid), 10)
+    _, run = _the_run()
+    assert run.info.status is RunStatus.KILLED
+    assert run.info.end_time is not None
+
+
+def test_nonzero_exit_marks_failed_with_code(tmp_path: Path) -> None:
+    proj = project_copy(tmp_path)
+    out = satchel_cli("run", str(proj), "-e", "fail", "-P", "code=7", "--env-manager", "local")
+    assert out.returncode == 1
+    assert "failing on purpose" in out.stdout
+    assert "FAILED" in out.stderr and "code 7" in out.stderr
+    _, run = _the_run()
+    assert run.info.status is RunStatus.FAILED
+    assert run.data.tags["satchel.exit_code"] == "7"
+    assert run.data.tags["satchel.failure.reason"] == "the command exited with code 7"
+
+
+def test_sigkill_of_runner_kills_group_and_run_is_reaped(tmp_path: Path) -> None:
+    proc, pidfile = _start_sleeper(tmp_path)
+    leader, grandchild, pgid = map(int, pidfile.read_text().split())
+    proc.kill()  # SIGKILL: the runner gets no chance to clean up
+    proc.communicate(timeout=30)
+    # the watcher notices the runner is gone and stops the project's whole group
+    assert wait_for(lambda: not group_alive(pgid), 30)
+    assert not pid_alive(leader) and not pid_alive(grandchild)
+    db = Path.cwd() / "satchel" / "satchel.db"
+    assert [r["status"] for r in db_runs(db)] == ["RUNNING"]  # nobody ended it (yet)
+    out = satchel_cli("runs", "reap")
+    assert out.returncode == 0, out.stderr
+    _, run = _the_run()
+    assert run.info.status is not RunStatus.RUNNING
+    assert run.info.status is RunStatus.FAILED

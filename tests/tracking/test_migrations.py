@@ -1,0 +1,68 @@
+"""Numbered schema migrations, recorded in the database and applied once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from satchel.tracking.store import migrations
+from satchel.tracking.store.sqlite import SqliteStore
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(str(path), isolation_level=None, timeout=30)
+
+
+def test_fresh_database_gets_every_migration(tmp_path: Path) -> None:
+    conn = _connect(tmp_path / "m.db")
+    applied = migrations.migrate(conn)
+    assert applied == [v for v, _, _ in migrations.MIGRATIONS]
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST_VERSION
+    rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert rows == [(v, name) for v, name, _ in migrations.MIGRATIONS]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"experiments", "runs", "params", "tags", "metrics", "latest_metrics"} <= tables
+    assert migrations.migrate(conn) == []  # second time: nothing to do
+
+
+def test_store_records_migrations_on_first_use(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "s.db"), str(tmp_path / "a"))
+    store.get_experiment("0")
+    conn = _connect(tmp_path / "s.db")
+    assert migrations.applied_versions(conn) == {v for v, _, _ in migrations.MIGRATIONS}
+
+
+def test_a_new_migration_is_applied_to_an_old_database(tmp_path: Path, monkeypatch) -> None:
+    store = SqliteStore(str(tmp_path / "s.db"), str(tmp_path / "a"))
+    run_id = store.create_run("0", "u", 1).info.run_id
+    store.close()
+    step = (
+        migrations.LATEST_VERSION + 1,
+        "add a column",
+        ("ALTER TABLE runs ADD COLUMN note TEXT",),
+    )
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, step])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", step[0])
+    conn = _connect(tmp_path / "s.db")
+    assert migrations.migrate(conn) == [step[0]]
+    assert conn.execute("SELECT note FROM runs WHERE run_uuid = ?", (run_id,)).fetchone() == (None,)
+    assert migrations.migrate(conn) == []
+
+
+def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch) -> None:
+    step = (
+        migrations.LATEST_VERSION + 1,
+        "broken",
+        ("CREATE TABLE ok_table (x)", "THIS IS NOT SQL"),
+    )
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, step])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", step[0])
+    conn = _connect(tmp_path / "m.db")
+    try:
+        migrations.migrate(conn)
+    except sqlite3.OperationalError:
+        pass
+    else:
+        raise AssertionError("the broken migration should fail")
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok_table'").fetchone() is None
+    assert migrations.applied_versions(conn) == set()

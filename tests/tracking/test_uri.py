@@ -1,0 +1,53 @@
+"""Tracking URI resolution: explicit > SATCHEL_TRACKING_URI > ./satchel/satchel.db."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from satchel.errors import InvalidValueError, StoreUnavailableError
+from satchel.tracking.uri import artifact_root_for, resolve_tracking_uri
+
+
+def test_default_is_satchel_dir_in_cwd() -> None:
+    expected = "sqlite:///" + os.path.join(os.getcwd(), "satchel", "satchel.db")
+    assert resolve_tracking_uri() == expected
+    assert resolve_tracking_uri().startswith("sqlite:////")
+    assert artifact_root_for(None) == os.path.join(os.getcwd(), "satchel", "artifacts")
+
+
+def test_env_var_then_explicit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SATCHEL_TRACKING_URI", f"sqlite:///{tmp_path}/env.db")
+    assert resolve_tracking_uri() == f"sqlite:///{tmp_path}/env.db"
+    assert resolve_tracking_uri(f"sqlite:///{tmp_path}/x.db") == f"sqlite:///{tmp_path}/x.db"
+
+
+def test_relative_and_plain_paths_become_absolute(tmp_path: Path) -> None:
+    cwd = os.getcwd()
+    assert resolve_tracking_uri("sqlite:///runs.db") == f"sqlite:///{cwd}/runs.db"
+    assert resolve_tracking_uri("sqlite:///sub/runs.db") == f"sqlite:///{cwd}/sub/runs.db"
+    assert resolve_tracking_uri("runs.db") == f"sqlite:///{cwd}/runs.db"
+    assert resolve_tracking_uri(str(tmp_path)) == f"sqlite:///{tmp_path}/satchel.db"
+    assert resolve_tracking_uri(f"file://{tmp_path}") == f"sqlite:///{tmp_path}/satchel.db"
+    assert artifact_root_for("sqlite:///sub/runs.db") == f"{cwd}/sub/artifacts"
+
+
+def test_unknown_scheme_names_supported_ones() -> None:
+    with pytest.raises(InvalidValueError) as err:
+        resolve_tracking_uri("ftp://host/db")
+    assert "sqlite:///" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://localhost:5000", "https://x.invalid", "postgresql://u@h/db"]
+)
+def test_server_stores_not_yet(uri: str) -> None:
+    with pytest.raises(StoreUnavailableError, match="not implemented yet"):
+        resolve_tracking_uri(uri)
+
+
+def test_sqlite_uri_without_path() -> None:
+    with pytest.raises(InvalidValueError, match="no database path"):
+        resolve_tracking_uri("sqlite://")
