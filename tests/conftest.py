@@ -11,6 +11,7 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # temp files of the code under test (and of its subprocesses) stay inside the test
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

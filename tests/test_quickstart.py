@@ -16,17 +16,17 @@ import pytest
 import satchel
 from conftest import REPO
 
-IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv*",
-    "satchel",
-    "__pycache__",
-    ".*_cache",
-    ".hypothesis",
-    ".venvs",
-    "results",
-    "*.egg-info",
+_IGNORED = shutil.ignore_patterns(
+    ".git", ".venv*", "__pycache__", ".*_cache", ".hypothesis", ".venvs", "results", "*.egg-info"
 )
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    """What a fresh clone would not have: caches, venvs, and a tracking store at the root."""
+    ignored = set(_IGNORED(directory, names))
+    if Path(directory) == REPO:
+        ignored.add("satchel")  # the default store ./satchel/, not the package in src/
+    return ignored
 
 
 def quickstart_commands() -> tuple[str, str]:
@@ -48,7 +48,7 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 @pytest.mark.timeout(900)
 def test_quickstart_installs_and_runs_the_example(tmp_path: Path) -> None:
     checkout = tmp_path / "satchel-checkout"
-    shutil.copytree(REPO, checkout, ignore=IGNORE, symlinks=True)
+    shutil.copytree(REPO, checkout, ignore=_ignore, symlinks=True)
     install_and_run, _ = quickstart_commands()
 
     done = subprocess.run(
