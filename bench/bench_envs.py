@@ -71,8 +71,10 @@ def bench_satchel(work: Path, project: Path, repeat: int) -> dict[str, float]:
         "t = time.perf_counter(); get_manager('uv').prepare(p, report=print); "
         "print('SECONDS', time.perf_counter() - t)"
     )
-    prep, new_run, warm_run = [], [], []
+    prep, bare, new_run, warm_run = [], [], [], []
     for i in range(repeat):
+        # Interleaved with Satchel's samples so load drift on a shared machine hits both alike.
+        bare.append(bare_uv_once(work / f"bare-{i}"))
         env["SATCHEL_HOME"] = str(work / f"sh-prep-{i}")
         out = subprocess.run(
             [sys.executable, "-c", prepare_code, str(project)],
@@ -89,28 +91,26 @@ def bench_satchel(work: Path, project: Path, repeat: int) -> dict[str, float]:
     envs = [p for p in (work / "sh-run-0" / "envs").iterdir() if len(p.name) == 24]
     return {
         "prepare": median(prep),
+        "bare": median(bare),
         "new_run": median(new_run),
         "warm_run": median(warm_run),
         "size": du(envs[0]),
     }
 
 
-def bench_bare_uv(work: Path, repeat: int) -> float:
+def bare_uv_once(venv: Path) -> float:
+    """Seconds for bare ``uv venv`` + ``uv pip install six==1.16.0``: the floor we compare to."""
     env = base_env()
-    samples = []
-    for i in range(repeat):
-        venv = work / f"bare-{i}"
-        start = time.perf_counter()
-        subprocess.run(
-            [uv_bin(), "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True
-        )
-        subprocess.run(
-            [uv_bin(), "pip", "install", "-q", "--python", str(venv / "bin/python"), "six==1.16.0"],
-            env=env,
-            check=True,
-        )
-        samples.append(time.perf_counter() - start)
-    return median(samples)
+    start = time.perf_counter()
+    subprocess.run(
+        [uv_bin(), "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True
+    )
+    subprocess.run(
+        [uv_bin(), "pip", "install", "-q", "--python", str(venv / "bin/python"), "six==1.16.0"],
+        env=env,
+        check=True,
+    )
+    return time.perf_counter() - start
 
 
 def bench_mlflow(work: Path, project: Path, manager: str, repeat: int) -> dict[str, float]:
@@ -139,10 +139,11 @@ def main() -> None:
     parser.add_argument("--skip-virtualenv", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="satchel-bench-envs-"))
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     try:
         project = make_project(work / "project")
-        bare = bench_bare_uv(work, args.repeat)
         ours = bench_satchel(work, project, args.repeat)
+        bare = ours["bare"]
         print(
             f"new env: satchel prepare {ours['prepare']:.3f}s vs bare uv venv+pip install "
             f"{bare:.3f}s = {ours['prepare'] / bare:.2f}x (target <= 1.3x)"
@@ -180,6 +181,7 @@ def main() -> None:
                     higher_is_better=False,
                 )
     finally:
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
         shutil.rmtree(work, ignore_errors=True)
 
 

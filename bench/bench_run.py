@@ -129,9 +129,13 @@ def bench_whole_run(work: Path, repeat: int) -> tuple[float, float]:
     ]
     run_checked(s_argv, s_env, work)  # warm-up: store creation, client path, page cache
     run_checked(m_argv, m_env, work)
-    satchel_s = common.timed(lambda: run_checked(s_argv, s_env, work), repeat)
-    mlflow_s = common.timed(lambda: run_checked(m_argv, m_env, work), repeat)
-    return satchel_s, mlflow_s
+    # Interleaved rounds (one run of each per round): load drifting on a shared machine hits
+    # both tools alike, so the ratio does not depend on which one ran during a busy spell.
+    satchel_runs, mlflow_runs = [], []
+    for _ in range(repeat):
+        satchel_runs.append(common.timed(lambda: run_checked(s_argv, s_env, work), 1))
+        mlflow_runs.append(common.timed(lambda: run_checked(m_argv, m_env, work), 1))
+    return statistics.median(satchel_runs), statistics.median(mlflow_runs)
 
 
 def bench_git_fetch(work: Path, repeat: int) -> tuple[float, float, float]:

@@ -72,7 +72,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.invalid")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     # temp files of the code under test (and of its subprocesses) stay inside the test
-    tmp = tmp_path / "tmp"
+    tmp = tmp_path / "_tmpdir"
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))

@@ -1,4 +1,4 @@
-"""The code stays ruff-clean, ruff-formatted and mypy-clean (the configuration is pyproject.toml)."""
+"""The code stays ruff-clean, ruff-formatted and mypy-clean (configured in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import REPO
 
 

@@ -164,3 +164,15 @@ def test_errors_are_one_line() -> None:
     with pytest.raises(ParameterError) as err:
         _one(ParamSpec("alpha", "float"), "a\nb")
     assert "\n" not in str(err.value)
+
+
+def test_an_extra_key_close_to_a_declared_one_is_flagged(tmp_path: Path) -> None:
+    from satchel.projects.params import near_misses
+
+    ep = EntryPoint(
+        "main", "python t.py {alpha}", {"alpha": ParamSpec("alpha", "float", 0.5, required=False)}
+    )
+    resolved = resolve_parameters(ep, {"alpah": "0.3", "epochs": "3"}, cwd=tmp_path)
+    (warning,) = near_misses(ep, resolved)
+    assert "-P alpah" in warning and "did you mean 'alpha'" in warning
+    assert resolved.extra == {"alpah": "0.3", "epochs": "3"}  # still passed, as MLflow does

@@ -224,3 +224,12 @@ def test_env_failure_after_the_run_exists_marks_it_failed(tmp_path: Path) -> Non
     assert "satchel-no-such-package-xyz" in run.data.tags["satchel.failure.reason"]
     log = Path(client.download_artifacts(run.info.run_id, "env/build.log", tmp_path / "dl"))
     assert log.read_text().strip()
+
+
+def test_a_misspelt_parameter_is_flagged_and_still_passed(tmp_path: Path) -> None:
+    project = project_copy(tmp_path)
+    done = satchel_cli("run", str(project), "-P", "alpah=0.3")
+    assert done.returncode == 0, done.stderr
+    assert "satchel: warning: -P alpah is not a parameter of entry point 'main' " in done.stderr
+    assert "did you mean 'alpha'?" in done.stderr
+    assert "extra=['--alpah', '0.3']" in done.stdout  # still passed on, as MLflow does

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from satchel.envs.base import EnvManager, PreparedEnv, Reporter
-from satchel.errors import EnvironmentBuildError, ExecutionError, ProjectError
+from satchel.envs.docker_engine import engine, remember_image, unpin
+from satchel.errors import EnvironmentBuildError, ProjectError
 from satchel.projects.spec import DockerEnv, Project
 
 if TYPE_CHECKING:
@@ -38,32 +39,6 @@ __all__ = [
 
 WORKDIR = "/satchel/project"  # where the project's code is inside the container, in both modes
 CODE_TAG = "satchel.docker.code"  # "mounted" | "baked": tells the launcher what to mount
-
-
-_clients: dict[str, docker.DockerClient] = {}
-
-
-def engine() -> docker.DockerClient:
-    """A client for the engine named by DOCKER_HOST (default: the local socket), checked alive.
-
-    One per process and engine: the env step and the launcher share it (each new client costs
-    a version round trip)."""
-    import docker
-
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    if where in _clients:
-        return _clients[where]
-    try:
-        client = docker.from_env()  # negotiates the API version: fails fast without an engine
-    except docker.errors.DockerException as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise ExecutionError(
-            f"no docker engine reachable at {where}: {reason}",
-            hint="start it (`sudo systemctl start docker`, or `sudo dockerd &`) "
-            "or point DOCKER_HOST at a running engine",
-        ) from None
-    _clients[where] = client
-    return client
 
 
 def _docker_decl(project: Project) -> DockerEnv:
@@ -118,16 +93,20 @@ def base_image(client: docker.DockerClient, ref: str, report: Reporter) -> Image
     from docker.utils import parse_repository_tag
 
     try:
-        return client.images.get(ref)
+        return remember_image(client.images.get(ref))
     except docker.errors.ImageNotFound:
         pass
-    except docker.errors.APIError as exc:
+    except Exception as exc:  # the first call to the engine: a stale pinned API version?
+        if unpin(exc):
+            return base_image(engine(), ref, report)
+        if not isinstance(exc, docker.errors.APIError):
+            raise
         raise EnvironmentBuildError(f"docker image {ref!r}: {_short(exc)}") from None
     report(f"pulling docker image {ref}")
     repository, tag = parse_repository_tag(ref)
     try:
         # An explicit tag: without one the SDK would pull every tag of the repository.
-        return client.images.pull(repository, tag=tag or "latest")
+        return remember_image(client.images.pull(repository, tag=tag or "latest"))
     except docker.errors.DockerException as exc:
         raise EnvironmentBuildError(
             f"docker image {ref!r} is neither local nor pullable: {_short(exc)}",

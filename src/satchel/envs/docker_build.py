@@ -132,8 +132,10 @@ def image_tag(project: Project, key: str) -> str:
 def existing_image(client: docker.DockerClient, tag: str) -> Image | None:
     import docker
 
+    from satchel.envs.docker_engine import remember_image
+
     try:
-        return client.images.get(tag)
+        return remember_image(client.images.get(tag))
     except docker.errors.ImageNotFound:
         return None
 

@@ -6,6 +6,7 @@ is present, or the run stops with one line naming the versions that are.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -26,7 +27,9 @@ class Interpreter:
     version: str  # "3.11.7"
 
 
+@functools.cache
 def uv_bin() -> str:
+    # Cached: find_uv_bin searches several directories (~8 ms), and a build calls uv 2-3 times.
     import uv
 
     return uv.find_uv_bin()
@@ -54,7 +57,9 @@ def find_python(request: str, *, where: str, log_path: Path | None = None) -> In
     try:
         path = run(base, env=env).stdout.strip()
         version = run(
-            [path, "-c", "import platform; print(platform.python_version())"], env=env
+            # -I -S: no site, no user env — the probe costs interpreter startup and nothing more
+            [path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+            env=env,
         ).stdout.strip()
     except CommandFailed:
         have = ", ".join(available_versions()) or "none"

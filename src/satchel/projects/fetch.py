@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from satchel.errors import FetchError
 
-__all__ = ["Fetched", "SourceInfo", "fetch_project", "resolve_subdir", "split_subdir"]
+__all__ = ["Fetched", "SourceInfo", "fetch_project", "is_zip_uri", "resolve_subdir", "split_subdir"]
 
 SourceType = Literal["local", "git", "zip"]
 
@@ -53,6 +53,10 @@ class Fetched:
         self.cleanup()
 
 
+def is_zip_uri(base: str) -> bool:
+    return urlsplit(base).path.lower().endswith(".zip") or base.lower().endswith(".zip")
+
+
 def _noop() -> None:
     pass
 
@@ -61,13 +65,15 @@ def fetch_project(
     uri: str, version: str | None = None, *, cache_dir: Path | None = None
 ) -> Fetched:
     """Fetch the project at ``uri`` (optionally at git ``version``); see the module doc."""
-    from satchel.projects import fetch_git, fetch_zip
+    from satchel.projects import fetch_git
 
     given = uri
     base, subdir = split_subdir(uri.strip().strip("'\""))
     if version is not None and (not version.strip() or version.startswith("-")):
         raise FetchError(f"Bad version {version!r}: give a commit, branch or tag name")
-    if fetch_zip.is_zip_uri(base):
+    if is_zip_uri(base):
+        from satchel.projects import fetch_zip
+
         if version is not None:
             raise FetchError(f"--version is not supported for zip archives ({given})")
         return fetch_zip.fetch_zip(given, base, subdir)
@@ -92,8 +98,8 @@ def _fetch_local(
     from satchel.projects import fetch_git
 
     path = path.resolve()
-    facts = fetch_git.repo_facts(path)
     if version is not None:
+        facts = fetch_git.repo_facts(path)
         if facts is None:
             raise FetchError(
                 f"Setting a version is only supported for git projects: {path} is not "
@@ -106,10 +112,14 @@ def _fetch_local(
         name = _local_git_name(facts.repo_root, full_sub)
         source = replace(fetched.source, name=name, repo_url=facts.repo_url)
         return Fetched(fetched.root, source, fetched.cleanup)
+    from satchel.projects.fetch_local import local_git_state
+
     root = resolve_subdir(path, subdir, given)
-    if facts is None:
+    state = local_git_state(path, root)
+    if state is None:
         info = SourceInfo(given, str(root), "local", subdir=subdir)
         return Fetched(root, info, _noop)
+    facts, dirty = state
     inner = root.relative_to(facts.repo_root).as_posix()
     inner = "" if inner == "." else inner
     info = SourceInfo(
@@ -119,7 +129,7 @@ def _fetch_local(
         commit=facts.commit,
         branch=facts.branch,
         repo_url=facts.repo_url,
-        dirty=fetch_git.is_dirty(facts.repo_root, inner),
+        dirty=dirty,
         repo_root=facts.repo_root,
         subdir=inner,
     )

@@ -10,7 +10,6 @@ in a temp dir that ``cleanup()`` removes.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -115,6 +114,8 @@ def fetch_remote(
     given: str, url: str, subdir: str, version: str | None, cache_dir: Path | None
 ) -> Fetched:
     """A fresh checkout of ``url`` at ``version`` (default branch if None), from the mirror."""
+    import hashlib  # here: a local run never needs it (its OpenSSL load costs ~4 ms)
+
     cache = Path(cache_dir) if cache_dir is not None else satchel_home() / "git"
     cache.mkdir(parents=True, exist_ok=True)
     mirror = cache / hashlib.sha256(url.encode()).hexdigest()[:32]

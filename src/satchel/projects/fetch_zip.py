@@ -14,17 +14,13 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from satchel.errors import FetchError
-from satchel.projects.fetch import Fetched, SourceInfo, resolve_subdir
+from satchel.projects.fetch import Fetched, SourceInfo, is_zip_uri, resolve_subdir
 
 __all__ = ["extract_safely", "fetch_zip", "is_zip_uri"]
 
 MAX_DOWNLOAD = 1 << 30  # 1 GiB archive
 MAX_TOTAL = 4 << 30  # 4 GiB uncompressed
 MAX_ENTRIES = 100_000
-
-
-def is_zip_uri(base: str) -> bool:
-    return urlsplit(base).path.lower().endswith(".zip") or base.lower().endswith(".zip")
 
 
 def fetch_zip(given: str, base: str, subdir: str) -> Fetched:

@@ -180,6 +180,22 @@ def resolve_parameters(
     return ResolvedParams(declared=declared, extra=extra)
 
 
+def near_misses(entry_point: EntryPoint, resolved: ResolvedParams) -> list[str]:
+    """Warnings for extra -P keys that look like typos of declared ones (``alpah``): they are
+    still passed as ``--key value``, as MLflow does, but the user should hear about it."""
+    import difflib
+
+    warnings = []
+    for key in resolved.extra:
+        close = difflib.get_close_matches(key, list(entry_point.parameters), n=1, cutoff=0.75)
+        if close:
+            warnings.append(
+                f"-P {key} is not a parameter of entry point {entry_point.name!r} "
+                f"(did you mean {close[0]!r}?); it is passed as --{key}"
+            )
+    return warnings
+
+
 def _convert_given(spec: ParamSpec, raw: Any, cwd: Path, entry: str) -> Any:
     try:
         return convert_value(spec, raw, cwd=cwd)

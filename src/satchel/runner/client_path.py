@@ -11,8 +11,8 @@ upgrade) never share a stale link. Created once, atomically; later runs only sta
 
 from __future__ import annotations
 
-import hashlib
 import os
+import zlib
 from pathlib import Path
 
 from satchel.home import satchel_home
@@ -30,8 +30,8 @@ def package_dir() -> Path:
 def _key(package: Path) -> str:
     from satchel import __version__
 
-    digest = hashlib.sha256(str(package).encode()).hexdigest()[:12]
-    return f"{__version__}-{digest}"
+    # crc32, not sha256: only tells installations apart, and hashlib costs ~4 ms to import
+    return f"{__version__}-{zlib.crc32(str(package).encode()):08x}"
 
 
 def client_path() -> Path:

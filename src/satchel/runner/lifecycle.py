@@ -121,9 +121,13 @@ def validate(request: RunRequest) -> Iterator[Plan]:
         resolved, command, masked = render(entry_point, request.parameters, Path(fetched.root))
         env_manager = choose_env(project, request.env_manager)
         from satchel.envs import validate_env_decl
+        from satchel.projects.params import near_misses
 
-        for warning in validate_env_decl(project, env_manager):
-            print(f"satchel: {warning}", file=sys.stderr)
+        for warning in [
+            *near_misses(entry_point, resolved),
+            *validate_env_decl(project, env_manager),
+        ]:
+            print(f"satchel: warning: {warning.removeprefix('warning: ')}", file=sys.stderr)
         if env_manager == "docker":
             from satchel.runner.backends.docker_args import validate_docker_args
 
@@ -152,6 +156,15 @@ def _debug_timing(step: str, started: float) -> None:
 
 
 # -- env ---------------------------------------------------------------------------------
+def warm_up(plan: Plan) -> None:
+    """Start what the env step will need in the background, overlapping the record step:
+    for docker, the SDK import and the engine client (about 100 ms of a second run)."""
+    if plan.env_manager == "docker":
+        from satchel.envs.docker_engine import warm_up as docker_warm_up
+
+        docker_warm_up()
+
+
 def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Any:
     """Prepare the env and record its tags/artifacts; a failure marks the run FAILED."""
     from satchel.envs import get_manager
@@ -168,8 +181,10 @@ def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], No
         log_path = Path(exc.log_path) if exc.log_path else None
         log_env_artifacts(client, run, None, log_path)
         raise
-    tags = env_tags(prepared)
-    client.log_batch(run.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    # only what the run does not carry yet (a local env adds nothing): no empty write
+    tags = {k: v for k, v in env_tags(prepared).items() if run.data.tags.get(k) != v}
+    if tags:
+        client.log_batch(run.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
     log_env_artifacts(client, run, prepared.lock_file, prepared.build_log)
     return prepared
 
@@ -266,9 +281,14 @@ def start_record(plan: Plan, client: Client) -> Run:
 def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Outcome:
     """Run a project synchronously, from validation to a terminal status."""
     with stop_signals(), validate(request) as plan:
+        warm_up(plan)
         client = Client(plan.tracking_uri)
-        run = start_record(plan, client)
-        return run_recorded(plan, client, run, report)
+        try:
+            run = start_record(plan, client)
+            return run_recorded(plan, client, run, report)
+        finally:
+            with contextlib.suppress(Exception):  # now, not at interpreter exit (see cli.main)
+                client.store.close()
 
 
 def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Outcome:

@@ -100,6 +100,7 @@ def run_tags(plan: Plan, parent: str | None) -> dict[str, str]:
     tags.update({k: str(v) for k, v in optional.items() if v})
     if source.dirty is not None:
         tags["satchel.source.dirty"] = "true" if source.dirty else "false"
+    tags["satchel.source.uri"] = source.uri  # with the rest: log_source has nothing left to add
     return tags
 
 
@@ -140,6 +141,10 @@ def log_source(client: Client, plan: Plan, run: Run) -> None:
             captured = capture_source(plan.fetched, Path(tmp))
             client.log_artifacts(run.info.run_id, tmp, "source")
     tags = dict(getattr(captured, "tags", {}) or {})
+    # Only what the run does not already carry (run_tags sets the same facts at creation):
+    # usually nothing, which saves a write transaction on every run.
+    known = run.data.tags
+    tags = {k: v for k, v in tags.items() if known.get(k) != str(v)}
     if tags:
         client.log_batch(run.info.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 

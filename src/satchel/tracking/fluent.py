@@ -5,7 +5,7 @@
         satchel.log_param("alpha", 0.5)
         satchel.log_metric("rmse", 0.71, step=3)
 
-A stack of active runs lives in this module (the top one is ``active_run()``); every ``log_*``
+A stack of active runs lives in ``run_stack`` (the top one is ``active_run()``); every ``log_*``
 call starts a run implicitly when none is active. How each run ends:
 
 - leaving a ``with start_run()`` block: FINISHED, or FAILED when an exception escapes it
@@ -34,7 +34,9 @@ reaped (``satchel runs reap``, and before every ``satchel runs list``) — at on
 host (dead pid), after the staleness threshold elsewhere (a container) — while a long,
 quiet, live run never is. A run resumed from ``SATCHEL_RUN_ID`` is the runner's to watch.
 
-Standard library only and cheap to import: the store is opened on first use.
+This module holds the logging and reading functions; ``run_stack`` starts and ends runs,
+``context`` keeps the tracking URI and the current experiment; every public name is importable
+from here. Standard library only and cheap to import: the store is opened on first use.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from satchel.envs.docker import CODE_TAG, WORKDIR, docker_environment, engine
+from satchel.envs.docker import CODE_TAG, WORKDIR, docker_environment
+from satchel.envs.docker_engine import engine, image_attrs
 from satchel.errors import ExecutionError
 from satchel.runner.backends.base import Handle, Launcher, LaunchSpec
 from satchel.runner.backends.docker_args import apply_docker_args
@@ -65,7 +66,9 @@ _SHELL = 'if command -v bash >/dev/null 2>&1; then exec bash -c "$1"; fi; exec s
 
 
 def _image_env(client: docker.DockerClient, image: str) -> dict[str, str]:
-    env = client.images.get(image).attrs.get("Config", {}).get("Env") or []
+    # the env step has usually just looked the image up: no second round trip for its attrs
+    attrs = image_attrs(image) or client.images.get(image).attrs
+    env = attrs.get("Config", {}).get("Env") or []
     return dict(item.partition("=")[::2] for item in env)
 
 

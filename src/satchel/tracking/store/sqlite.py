@@ -31,6 +31,7 @@ from satchel.tracking.entities import (
     ViewType,
 )
 from satchel.tracking.store import sqlite_reads as reads
+from satchel.tracking.store import sqlite_writes as writes
 from satchel.tracking.store.base import Store
 from satchel.tracking.store.names import new_run_id, new_run_name
 from satchel.tracking.store.sqlite_db import Database
@@ -40,24 +41,6 @@ __all__ = ["SqliteStore"]
 RUN_NAME_TAG = "mlflow.runName"
 FAILURE_TAG = "satchel.failure_reason"
 
-_INSERT_METRIC = (
-    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?,?,?,?,?,?)"
-)
-# MLflow's "latest": the highest step, then the newest timestamp (later writes win ties).
-_UPSERT_LATEST = (
-    "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
-    "VALUES (?,?,?,?,?,?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
-    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
-    "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-    "AND excluded.timestamp >= latest_metrics.timestamp)"
-)
-# The single-metric path, one statement: the run check rides in the insert (no row when the
-# run is missing or deleted), and the metric_log view's trigger (migration 2) writes both the
-# history row and the latest value.
-_LOG_METRIC_IF_ACTIVE = (
-    "INSERT INTO metric_log (run_uuid, key, value, is_nan, timestamp, step) "
-    "SELECT run_uuid, ?, ?, ?, ?, ? FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'"
-)
 _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?,?,?) "
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
@@ -393,23 +376,23 @@ class SqliteStore(Store):
     ) -> None:
         metric_rows = []
         for m in metrics:
-            key, value, timestamp, step = _checked_metric(m)
+            key, value, timestamp, step = writes.checked_metric(m)
             nan = value != value  # NaN is the only float unequal to itself
             metric_rows.append((run_id, key, None if nan else value, nan, timestamp, step))
-        param_rows = _unique_params([v.validate_param(p.key, p.value) for p in params])
+        param_rows = writes.unique_params([v.validate_param(p.key, p.value) for p in params])
         tag_rows = [(run_id, *v.validate_tag(t.key, t.value)) for t in tags]
 
         def work(conn: sqlite3.Connection) -> None:
             self._require_run(conn, run_id, active=True)
             if param_rows:
-                _check_params_unchanged(conn, run_id, param_rows)
+                writes.check_params_unchanged(conn, run_id, param_rows)
                 conn.executemany(
                     "INSERT OR IGNORE INTO params VALUES (?,?,?)",
                     [(run_id, k, val) for k, val in param_rows],
                 )
             if metric_rows:
-                conn.executemany(_INSERT_METRIC, metric_rows)
-                conn.executemany(_UPSERT_LATEST, _latest_rows(metric_rows))
+                conn.executemany(writes.INSERT_METRIC, metric_rows)
+                conn.executemany(writes.UPSERT_LATEST, writes.latest_rows(metric_rows))
             if tag_rows:
                 conn.executemany(_UPSERT_TAG, tag_rows)
                 for _, key, value in tag_rows:
@@ -419,10 +402,10 @@ class SqliteStore(Store):
         self.db.write(work)
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        key, value, timestamp, step = _checked_metric(metric)
+        key, value, timestamp, step = writes.checked_metric(metric)
         nan = value != value  # NaN is the only float unequal to itself
         row = (key, None if nan else value, nan, timestamp, step, run_id)
-        if not self.db.write_one(_LOG_METRIC_IF_ACTIVE, row):
+        if not self.db.write_one(writes.LOG_METRIC_IF_ACTIVE, row):
             self.db.read(lambda conn: self._require_run(conn, run_id, active=True))
             raise NotFoundError(f"run {run_id!r} not found", hint="it was deleted meanwhile")
 
@@ -513,69 +496,3 @@ class SqliteStore(Store):
             return cur.rowcount > 0
 
         return self.db.write(work)
-
-
-# Metric keys that passed validation in this process (bounded: keys are few in practice).
-_VALID_METRIC_KEYS: set[str] = set()
-
-
-def _latest_rows(rows: list[tuple]) -> list[tuple]:
-    """Each key's newest row of a batch (by step, then timestamp; later rows win ties): a
-    batch of 10,000 values of 100 keys upserts 100 rows, not 10,000."""
-    latest: dict[str, tuple] = {}
-    for row in rows:  # (run_uuid, key, value, is_nan, timestamp, step)
-        seen = latest.get(row[1])
-        if seen is None or (row[5], row[4]) >= (seen[5], seen[4]):
-            latest[row[1]] = row
-    return list(latest.values())
-
-
-def _checked_metric(m: Metric) -> tuple[str, float, int, int]:
-    """(key, value, timestamp, step), validated. Plain types and a key seen before skip the
-    full check: validation was half the time of a 10,000-metric batch."""
-    key, value, timestamp, step = m.key, m.value, m.timestamp, m.step
-    if (
-        type(key) is str
-        and type(value) is float
-        and type(step) is int
-        and type(timestamp) is int
-        and key in _VALID_METRIC_KEYS
-    ):
-        return key, value, timestamp, step
-    checked = v.validate_metric(key, value, timestamp, step)
-    if len(_VALID_METRIC_KEYS) < 10_000:
-        _VALID_METRIC_KEYS.add(checked[0])
-    return checked
-
-
-def _unique_params(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The same key twice in one batch must carry the same value."""
-    seen: dict[str, str] = {}
-    for key, value in rows:
-        if seen.setdefault(key, value) != value:
-            raise InvalidValueError(
-                f"param {key!r} given twice with different values {seen[key]!r} and {value!r}",
-                hint="params are immutable: log each key once",
-            )
-    return list(seen.items())
-
-
-def _check_params_unchanged(
-    conn: sqlite3.Connection, run_id: str, rows: list[tuple[str, str]]
-) -> None:
-    new = dict(rows)
-    keys = list(new)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for key, old in conn.execute(
-            f"SELECT key, value FROM params WHERE run_uuid = ? AND "  # noqa: S608
-            f"key IN ({marks})",
-            (run_id, *chunk),
-        ):
-            if old != new[key]:
-                raise InvalidValueError(
-                    f"param {key!r} of run {run_id} is already {old!r}; cannot change it to "
-                    f"{new[key]!r}",
-                    hint="params are immutable: log a new key or start a new run",
-                )
