@@ -33,7 +33,12 @@ class CommandFailed(Exception):
 
     @property
     def stderr_tail(self) -> str:
-        lines = self.result.stderr.strip().splitlines()
+        """One line that says why: the first ``fatal:``/``error:`` line (git ends with advice
+        such as "and the repository exists."), else the last line."""
+        lines = [line.strip() for line in self.result.stderr.strip().splitlines()]
+        for line in lines:
+            if line.startswith(("fatal:", "error:")):
+                return line
         return lines[-1] if lines else ""
 
 

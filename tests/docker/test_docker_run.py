@@ -84,6 +84,17 @@ def test_mount_mode_tracks_from_inside_the_container(docker_project, store: str)
     _no_secret(result.stdout, result.stderr, log, repr(tags), repr(run.data.params))
 
 
+def test_secret_named_parameters_are_masked_in_the_printed_docker_command(
+    docker_project, store: str
+) -> None:
+    token = "tok-" + "9" * 24
+    result, run = _run(docker_project, store, "-P", f"api_token={token}")
+    assert result.returncode == 0, result.stderr
+    assert "satchel: docker run" in result.stderr and "--api_token ***" in result.stderr
+    assert token not in result.stderr
+    assert token not in run.data.tags["satchel.command"]
+
+
 def test_build_image_runs_the_baked_code_and_reuses_the_image(docker_project, store: str) -> None:
     first, run1 = _run(docker_project, store, "--build-image")
     assert first.returncode == 0, first.stderr

@@ -119,6 +119,7 @@ def validate(request: RunRequest) -> Iterator[Plan]:
     try:
         project, entry_point = load_spec(Path(fetched.root), request.entry_point)
         resolved, command, masked = render(entry_point, request.parameters, Path(fetched.root))
+        _check_loggable(resolved)
         env_manager = choose_env(project, request.env_manager)
         from satchel.envs import validate_env_decl
         from satchel.projects.params import near_misses
@@ -146,6 +147,14 @@ def validate(request: RunRequest) -> Iterator[Plan]:
         )
     finally:
         fetched.cleanup()
+
+
+def _check_loggable(resolved: Any) -> None:
+    """A value the store would refuse (too long, bad key) fails here, before a run exists."""
+    from satchel.tracking.validation import validate_param
+
+    for key, value in resolved.for_logging().items():
+        validate_param(key, value)
 
 
 def _debug_timing(step: str, started: float) -> None:
@@ -218,6 +227,7 @@ def launch(plan: Plan, run: Run, prepared: Any, log_path: Path) -> Any:
     spec = LaunchSpec(
         run_id=run.info.run_id,
         command=plan.command,
+        display_command=plan.masked_command,
         workdir=Path(plan.project.root),
         env=child_env(plan, run),
         project=plan.project,
@@ -255,7 +265,7 @@ def _report(line: str) -> None:
 
 def start_record(plan: Plan, client: Client) -> Run:
     """Create the run and capture its source (or pick up the run we were handed)."""
-    from satchel.runner.record import log_source, record_run
+    from satchel.runner.record import ended_on_error, log_source, record_run
 
     if plan.request.run_id:
         run = client.get_run(plan.request.run_id)
@@ -265,27 +275,40 @@ def start_record(plan: Plan, client: Client) -> Run:
     started = time.perf_counter()
     run = record_run(client, plan)
     _debug_timing("record", started)
-    try:
+    with ended_on_error(client, run.info.run_id, "source capture failed"):
         started = time.perf_counter()
         log_source(client, plan, run)
         _debug_timing("source", started)
-    except BaseException as exc:
-        stopped = isinstance(exc, KeyboardInterrupt)
-        status = RunStatus.KILLED if stopped else RunStatus.FAILED
-        reason = "stopped by a signal" if stopped else f"source capture failed: {exc}"
-        finish(client, run.info.run_id, Outcome(run.info.run_id, status, None, 0, reason))
-        raise
     return run
+
+
+@contextlib.contextmanager
+def _handed_run_ended_on_error(request: RunRequest) -> Iterator[None]:
+    """A detached runner whose own validation fails (the source moved, a signal) still ends
+    the run it was handed, instead of leaving it RUNNING until the reaper notices."""
+    if not request.run_id:
+        yield
+        return
+    from satchel.runner.record import ended_on_error
+    from satchel.tracking.uri import resolve_tracking_uri
+
+    client = Client(resolve_tracking_uri(request.tracking_uri))
+    with ended_on_error(client, request.run_id, "the detached runner could not start"):
+        yield
 
 
 def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Outcome:
     """Run a project synchronously, from validation to a terminal status."""
-    with stop_signals(), validate(request) as plan:
+    from satchel.runner.record import ended_on_error
+
+    with stop_signals(), _handed_run_ended_on_error(request), validate(request) as plan:
         warm_up(plan)
         client = Client(plan.tracking_uri)
         try:
             run = start_record(plan, client)
-            return run_recorded(plan, client, run, report)
+            # also covers the moments before run_recorded's own handlers are in place
+            with ended_on_error(client, run.info.run_id, "internal error"):
+                return run_recorded(plan, client, run, report)
         finally:
             with contextlib.suppress(Exception):  # now, not at interpreter exit (see cli.main)
                 client.store.close()
@@ -319,10 +342,7 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
             )
         except SatchelError as exc:
             outcome = Outcome(run_id, RunStatus.FAILED, None, time.monotonic() - started, str(exc))
-        except BaseException as exc:
-            reason = f"internal error: {type(exc).__name__}: {exc}"
-            finish(client, run_id, Outcome(run_id, RunStatus.FAILED, None, 0, reason))
-            raise
+        # anything else (our bug) escapes to execute's ended_on_error, which marks it FAILED
         finish(client, run_id, outcome)
     report(
         f"run {run_id} {outcome.status.value} in {outcome.seconds:.1f}s"

@@ -6,17 +6,20 @@ input never leaves a run behind.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satchel.errors import NotFoundError, UsageError
 from satchel.tracking.client import Client
-from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Param, Run, RunTag
+from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Param, Run, RunStatus, RunTag
+from satchel.tracking.validation import MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from satchel.envs.base import PreparedEnv
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "artifact_local_path",
+    "ended_on_error",
     "env_tags",
     "log_env_artifacts",
     "log_source",
@@ -77,6 +81,11 @@ def _user() -> str:
         return "unknown"
 
 
+def _clip(text: str, limit: int = MAX_TAG_VALUE_LENGTH) -> str:
+    """A tag value that fits: a long (legal) param value must not make the run impossible."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def run_tags(plan: Plan, parent: str | None) -> dict[str, str]:
     """MLflow's system tags plus Satchel's own facts; the env tags come later."""
     source = plan.fetched.source
@@ -88,7 +97,7 @@ def run_tags(plan: Plan, parent: str | None) -> dict[str, str]:
         "mlflow.project.env": plan.env_manager,
         "mlflow.project.backend": plan.backend,
         "satchel.host": socket.gethostname(),
-        "satchel.command": plan.masked_command,
+        "satchel.command": _clip(plan.masked_command),
         "satchel.runner.pid": str(os.getpid()),
     }
     optional = {
@@ -111,8 +120,27 @@ def record_run(client: Client, plan: Plan) -> Run:
     run = client.create_run(experiment_id, tags=tags, run_name=plan.request.run_name)
     params = [Param(k, v) for k, v in plan.resolved.for_logging().items()]
     if params:
-        client.log_batch(run.info.run_id, params=params)
+        with ended_on_error(client, run.info.run_id, "logging the params failed"):
+            client.log_batch(run.info.run_id, params=params)
     return run
+
+
+@contextlib.contextmanager
+def ended_on_error(client: Client, run_id: str, what: str) -> Iterator[None]:
+    """Whatever escapes ends the run, unless it has ended already: KILLED for Ctrl-C /
+    SIGTERM, FAILED with ``what`` and the error otherwise. Re-raises."""
+    try:
+        yield
+    except BaseException as exc:
+        from satchel.tracking.client import now_ms
+
+        stopped = isinstance(exc, KeyboardInterrupt)
+        status = RunStatus.KILLED if stopped else RunStatus.FAILED
+        reason = "stopped by a signal" if stopped else f"{what}: {exc}"
+        with contextlib.suppress(Exception):  # the original error matters more
+            if client.store.set_terminated_if_running(run_id, status, now_ms()):
+                client.set_tag(run_id, "satchel.failure.reason", _clip(reason))
+        raise
 
 
 def artifact_local_path(run: Run, artifact_path: str) -> Path | None:

@@ -16,12 +16,12 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from satchel.errors import ExecutionError
 from satchel.runner.request import Outcome, RunRequest
 from satchel.tracking.client import Client, now_ms
 from satchel.tracking.entities import RunStatus, RunTag
+from satchel.tracking.store.liveness import pid_alive
 
 __all__ = ["SubmittedRun", "cancel_run", "runner_argv", "submit", "wait_run"]
 
@@ -129,6 +129,7 @@ def submit(request: RunRequest) -> SubmittedRun:
     from satchel.home import satchel_home
     from satchel.runner.heartbeat import owner_id
     from satchel.runner.lifecycle import start_record, validate
+    from satchel.runner.record import ended_on_error
 
     with validate(request) as plan:
         client = Client(plan.tracking_uri)
@@ -138,20 +139,22 @@ def submit(request: RunRequest) -> SubmittedRun:
         argv = runner_argv(
             request, run_id, plan.tracking_uri, version, plan.env_manager, plan.backend
         )
-    logs = satchel_home() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"runner-{run_id}.log", "ab") as out:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-            close_fds=True,
-        )
-    # the runner's pid is on record before we return, so `runs cancel` can find it at once
-    client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
-    client.store.heartbeat(run_id, owner_id(proc.pid))
+    # until the runner's pid is on record nobody owns the run: a failure here must end it
+    with ended_on_error(client, run_id, "the detached runner could not start"):
+        logs = satchel_home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"runner-{run_id}.log", "ab") as out:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                close_fds=True,
+            )
+        # the runner's pid is on record before we return, so `runs cancel` finds it at once
+        client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
+        client.store.heartbeat(run_id, owner_id(proc.pid))
     return SubmittedRun(run_id, plan.tracking_uri, process=proc)
 
 
@@ -162,21 +165,6 @@ def _runner_pid(client: Client, run_id: str) -> int | None:
         return None
     pid = tags.get("satchel.runner.pid", "")
     return int(pid) if pid.isdigit() else None
-
-
-def _is_runner(pid: int) -> bool:
-    """The runner pid is alive (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, someone else's
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (not Linux): the signal check is all we have
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def wait_run(
@@ -194,9 +182,9 @@ def wait_run(
             return status
         if process is not None:
             process.poll()  # reap our own child so its pid stops looking alive
-        if pid is not None and not _is_runner(pid):
-            client.store.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms())
-            client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
+        if pid is not None and not pid_alive(pid):
+            if client.store.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms()):
+                client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
             continue
         if deadline is not None and time.monotonic() > deadline:
             raise ExecutionError(f"run {run_id} still {status} after {timeout:g}s")
@@ -209,7 +197,7 @@ def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
     if status.is_terminal:
         return status
     pid = _runner_pid(client, run_id)
-    if pid is not None and _is_runner(pid) and pid != os.getpid():
+    if pid is not None and pid_alive(pid) and pid != os.getpid():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         with contextlib.suppress(ExecutionError):

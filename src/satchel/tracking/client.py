@@ -278,11 +278,17 @@ class Client:
     ) -> str:
         """Copy the artifact ``path`` (a file or directory; "" = all) into ``dst_path`` (a new
         temporary directory when None) and return the local path of the copy."""
-        if dst_path is None:
-            import tempfile
+        if dst_path is not None:
+            return str(self._repo(run_id).download_artifacts(path or None, dst_path))
+        import shutil
+        import tempfile
 
-            dst_path = tempfile.mkdtemp(prefix="satchel-artifacts-")
-        return str(self._repo(run_id).download_artifacts(path or None, dst_path))
+        made = tempfile.mkdtemp(prefix="satchel-artifacts-")
+        try:
+            return str(self._repo(run_id).download_artifacts(path or None, made))
+        except BaseException:  # a bad path or run must not leave an empty temp dir behind
+            shutil.rmtree(made, ignore_errors=True)
+            raise
 
 
 def make_metric(

@@ -32,6 +32,12 @@ class LaunchSpec:
     client_path: Path  # a directory holding only the `satchel` package (put on PYTHONPATH)
     docker_args: dict[str, str | bool | list[str]] = field(default_factory=dict)
     echo: Callable[[bytes], None] | None = None  # live console output (None: quiet)
+    # ``command`` with secret-named parameter values masked: what a launcher may print
+    display_command: str | None = None
+
+    @property
+    def shown_command(self) -> str:
+        return self.command if self.display_command is None else self.display_command
 
 
 class Handle(abc.ABC):

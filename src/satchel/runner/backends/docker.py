@@ -119,8 +119,11 @@ def _shown(key: str, value: str) -> str:
     return "***"
 
 
-def docker_run_line(kwargs: dict[str, Any], image_label: str) -> str:
-    """The equivalent ``docker run`` command for the user, environment values masked."""
+def docker_run_line(
+    kwargs: dict[str, Any], image_label: str, shown_command: str | None = None
+) -> str:
+    """The equivalent ``docker run`` command for the user: environment values masked, and the
+    project command as ``shown_command`` (secret-named parameters masked) when given."""
     argv = ["docker", "run", "--rm", "--name", kwargs["name"], "-w", kwargs["working_dir"]]
     for volume in kwargs["volumes"]:
         argv += ["-v", volume]
@@ -130,7 +133,10 @@ def docker_run_line(kwargs: dict[str, Any], image_label: str) -> str:
     for key, value in kwargs.items():
         if key not in skip:  # SDK names (mem_limit, nano_cpus ...): close enough to read
             argv.append(f"--{key.replace('_', '-')}={value}")
-    return shlex.join([*argv, image_label, *kwargs["command"]])
+    command = list(kwargs["command"])
+    if shown_command is not None:
+        command[-1] = shown_command  # ["bash", "-c", <command>]
+    return shlex.join([*argv, image_label, *command])
 
 
 class DockerHandle(Handle):
@@ -249,7 +255,7 @@ class DockerLauncher(Launcher):
                 hint="run again: the environment step will pull or rebuild it",
             ) from None
         if spec.echo is not None:  # interactive: show the equivalent command, values masked
-            line = docker_run_line(kwargs, spec.prepared.image or image)
+            line = docker_run_line(kwargs, spec.prepared.image or image, spec.shown_command)
             print(f"satchel: {line}", file=sys.stderr, flush=True)
         container = None
         try:
