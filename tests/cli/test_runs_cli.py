@@ -56,7 +56,8 @@ def test_list_filters_and_orders(three_runs: list[str]) -> None:
 def test_list_table_csv_and_max_results(three_runs: list[str]) -> None:
     table = run_cli("runs", "list", "--experiment-name", "wine").stdout.splitlines()
     assert table[0].split()[:3] == ["run_id", "name", "status"]
-    assert "metrics.rmse" in table[0]
+    assert table[0].split()[-1] == "rmse"  # the metric's key heads its column
+    assert "wine" in table[3].split()  # the experiment's name, not its id
     assert sum(run_id in "\n".join(table) for run_id in three_runs) == 3
     rows = list(
         csv.DictReader(
@@ -184,6 +185,7 @@ def test_reap_ends_runs_of_dead_processes() -> None:
     ],
 )
 def test_bad_input_is_one_line_exit_1(args: tuple[str, ...], mentions: str) -> None:
+    satchel.Client().search_experiments()  # the store exists: only the input is bad
     line = assert_user_error(run_cli(*args))
     assert line.startswith("Error: ") and mentions in line
 

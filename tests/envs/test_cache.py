@@ -81,6 +81,7 @@ def test_level_two_rebuild_reuses_the_recorded_lock(
 ) -> None:
     project = _six_project(tmp_path)
     first = UvManager().prepare(project, report=lambda _: None)
+    first.release()  # the lease would keep `remove` from deleting it
     EnvCache().remove(first.key)
     monkeypatch.setenv("SATCHEL_PROGRESS", "1")  # progress lines are off a terminal
     lines: list[str] = []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +31,7 @@ def test_every_command_has_help(args: list[str]) -> None:
 
 @pytest.mark.slow
 def test_list_rm_gc(tmp_path: Path) -> None:
-    assert "no cached environments" in run_cli("envs", "list").stdout
+    assert "no cached environments" in run_cli("envs", "list").stderr  # as every empty list
     six = _build(tmp_path, "alpha", "six==1.16.0")
     _build(tmp_path, "beta", "packaging")
     listed = json.loads(run_cli("envs", "list", "--output", "json").stdout)
@@ -65,3 +68,80 @@ def test_rm_refuses_ambiguous_prefix(tmp_path: Path) -> None:
     out = run_cli("envs", "rm", "ab")
     assert out.returncode == 2 and "ambiguous" in out.stderr
     assert len(EnvCache().entries()) == 2
+
+
+def _fake_env(key: str, last_used: float, projects: str = "") -> Path:
+    """A cache entry as a build leaves it (marker, metadata), without building anything."""
+    env = satchel_home() / "envs" / key
+    env.mkdir(parents=True)
+    meta = {"python": "3.11.7", "manager": "uv", "size": 2048, "created": 1_700_000_000.5}
+    (env / ".satchel-ready").write_text(json.dumps(meta))
+    (env / ".satchel-used").touch()
+    os.utime(env / ".satchel-used", (last_used, last_used))
+    if projects:
+        (env / ".satchel-projects").write_text(projects)
+    return env
+
+
+def test_list_table_and_json_match_the_other_commands() -> None:
+    _fake_env("c" * 24, 1_700_000_100.25, "alpha\nbeta\n")
+    table = run_cli("envs", "list")
+    assert table.returncode == 0, table.stderr
+    header = table.stdout.splitlines()[0].split()
+    assert header == ["key", "manager", "python", "size", "last_used", "projects"]
+    assert "c" * 24 in table.stdout and "2.0 KB" in table.stdout and "alpha, beta" in table.stdout
+    out = run_cli("envs", "list", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    assert list(row) == sorted(row)  # keys sorted, as every --output json
+    assert row["created"] == 1_700_000_000_500 and row["last_used"] == 1_700_000_100_250
+    assert row["size"] == 2048 and row["projects"] == ["alpha", "beta"]
+    csv = run_cli("envs", "list", "-o", "csv").stdout.splitlines()
+    assert csv[0] == "key,manager,python,size,last_used,projects"
+    assert csv[1] == f"{'c' * 24},uv,3.11.7,2048,1700000100250,alpha beta"
+
+
+def test_rm_usage_and_unknown_keys() -> None:
+    _fake_env("d" * 24, time.time())
+    empty = run_cli("envs", "rm", "")
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1
+    assert "needs an environment key" in empty.stderr
+    unknown = run_cli("envs", "rm", "e" * 8)
+    assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
+    assert "no environment key starts with 'eeeeeeee'" in unknown.stderr
+    assert [e.key for e in EnvCache().entries()] == ["d" * 24]
+
+
+_HOLD = (
+    "import fcntl, sys, time\n"
+    "fh = open(sys.argv[1], 'a+'); fcntl.flock(fh, fcntl.LOCK_SH)\n"
+    "print('held', flush=True); time.sleep(300)\n"
+)
+
+
+def test_gc_removes_orphaned_lock_files_but_not_held_or_owned_ones() -> None:
+    kept_env = "f" * 24
+    _fake_env(kept_env, time.time())
+    locks = satchel_home() / "envs" / ".locks"
+    locks.mkdir(parents=True)
+    owned = [locks / f"env-{kept_env}.lock", locks / f"use-{kept_env}.lock"]
+    orphans = [locks / f"env-{'1' * 24}.lock", locks / f"spec-{'2' * 24}.lock"]
+    held = locks / f"use-{'3' * 24}.lock"
+    for path in [*owned, *orphans, held]:
+        path.touch()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(held)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        out = run_cli("envs", "gc", "--older-than", "30d")
+        assert out.returncode == 0, out.stderr
+        for path in orphans:
+            assert f"removed lock file {path.name}" in out.stdout and not path.exists()
+        assert all(p.exists() for p in owned) and held.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    out = run_cli("envs", "gc", "--older-than", "30d")
+    assert f"removed lock file {held.name}" in out.stdout and not held.exists()
+    assert all(p.exists() for p in owned)  # the env is recent: kept, and so are its locks

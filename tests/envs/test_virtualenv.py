@@ -42,6 +42,7 @@ def test_build_hit_and_relocated_scripts(tmp_path: Path) -> None:
 def test_rebuild_from_the_recorded_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = make_project(tmp_path / "p", SIX, kind="python_env", env_file="python_env.yaml")
     env = _prepare(project)
+    env.release()  # the lease would keep `remove` from deleting it
     EnvCache().remove(env.key)
     monkeypatch.setenv("SATCHEL_PROGRESS", "1")  # progress lines are off a terminal
     lines: list[str] = []

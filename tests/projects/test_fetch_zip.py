@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.server
+import os
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 import zipfile
@@ -113,3 +116,60 @@ def test_not_a_zip_and_missing_zip(tmp_path: Path, systmp: Path) -> None:
     with pytest.raises(FetchError, match="not supported for zip"):
         fetch_project(str(tmp_path / "fake.zip"), "v1")
     assert list(systmp.iterdir()) == []
+
+
+# A zip whose single top-level folder (with a dot in its name) is the project.
+DOTTED = {
+    "sub.dir/MLproject": b"name: dotted\nentry_points:\n  main:\n    command: python hi.py\n",
+    "sub.dir/hi.py": b"print('hi from sub.dir')\n",
+    "sub.dir/inner/x.txt": b"x",
+}
+
+
+def test_subdir_naming_the_single_top_folder(tmp_path: Path, systmp: Path) -> None:
+    archive = _zip(tmp_path / "p.zip", DOTTED)
+    for uri in (
+        str(archive),
+        f"{archive}#sub.dir",
+        f"{archive}#./sub.dir/",
+        f"{archive}#sub.dir/.",
+    ):
+        with fetch_project(uri) as fetched:
+            assert fetched.root.name == "sub.dir", uri
+            assert (fetched.root / "hi.py").is_file()
+    # still found inside the single top folder, as `p.zip` alone enters it
+    with fetch_project(f"{archive}#inner") as fetched:
+        assert (fetched.root / "x.txt").read_bytes() == b"x"
+    with fetch_project(f"{archive}#sub.dir/inner") as fetched:
+        assert (fetched.root / "x.txt").read_bytes() == b"x"
+    with pytest.raises(FetchError, match="Could not find subdirectory 'nope'"):
+        fetch_project(f"{archive}#nope")
+    with pytest.raises(FetchError, match=r"'\.\.' is not allowed"):
+        fetch_project(f"{archive}#sub.dir/../..")
+    assert list(systmp.iterdir()) == []
+
+
+def test_root_first_when_the_top_folder_has_a_same_named_child(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "p.zip", {"a/MLproject": b"", "a/a/b.py": b"inner"})
+    with fetch_project(f"{archive}#a") as fetched:  # the archive root's a/, not a/a/
+        assert (fetched.root / "MLproject").exists()
+    with fetch_project(f"{archive}#a/a") as fetched:
+        assert (fetched.root / "b.py").read_bytes() == b"inner"
+
+
+def test_satchel_run_of_zip_subdir_naming_the_top_folder(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "p.zip", DOTTED)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    outs = [
+        subprocess.run(
+            [sys.executable, "-m", "satchel", "run", uri, "--env-manager", "local"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        for uri in (str(archive), f"{archive}#sub.dir")
+    ]
+    for out in outs:
+        assert out.returncode == 0, out.stderr
+        assert "hi from sub.dir" in out.stdout

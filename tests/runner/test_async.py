@@ -134,3 +134,25 @@ def test_submitted_run_api_sync(tmp_path: Path) -> None:
         satchel.projects.run(str(proj), entry_point="fail", env_manager="local", tracking_uri=uri)
     assert err.value.returncode == 3
     assert sys.modules["satchel.projects"] is satchel.projects
+
+
+def test_wait_timeout_exits_124_unlike_a_failed_run(tmp_path: Path) -> None:
+    proj = project_copy(tmp_path)
+    pidfile = tmp_path / "pids"
+    out = satchel_cli(
+        "run", str(proj), "-e", "sleep", "-P", f"pidfile={pidfile}", "--detach",
+        "--env-manager", "local",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.strip()
+    assert wait_for(pidfile.exists, 30)
+    waited = satchel_cli("runs", "wait", run_id, "--timeout", "0.3")
+    assert waited.returncode == 124, waited.stderr
+    (line,) = waited.stderr.strip().splitlines()
+    assert f"run {run_id} still RUNNING after waiting 0.3s" in line
+    assert _client().get_run(run_id).info.status is RunStatus.RUNNING  # untouched by the wait
+    assert satchel_cli("runs", "cancel", run_id).returncode == 0
+    # a KILLED run is a run that did not finish: 1, as FAILED, whatever the timeout
+    assert satchel_cli("runs", "wait", run_id, "--timeout", "30").returncode == 1
+    helped = satchel_cli("runs", "wait", "--help")
+    assert "124" in helped.stdout and "FAILED or was KILLED" in helped.stdout

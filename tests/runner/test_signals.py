@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,57 @@ def test_sigkill_of_runner_kills_group_and_run_is_reaped(tmp_path: Path) -> None
     _, run = _the_run()
     assert run.info.status is not RunStatus.RUNNING
     assert run.info.status is RunStatus.FAILED
+
+
+_STUBBORN = """\
+import signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[-1], "w").close()  # -P marker=PATH arrives as --marker PATH
+time.sleep(300)
+"""
+
+
+def test_first_signal_says_it_is_stopping_and_second_forces(tmp_path: Path) -> None:
+    proj = tmp_path / "stubborn"
+    proj.mkdir()
+    (proj / "stubborn.py").write_text(_STUBBORN)
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "satchel",
+            "run",
+            str(proj),
+            "-e",
+            "stubborn.py",
+            "-P",
+            f"marker={ready}",
+            "--env-manager",
+            "local",
+        ],
+        env={**os.environ, **cli_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert wait_for(ready.exists, 30), "the project never started"
+    assert proc.stderr is not None
+    started = proc.stderr.readline()
+    run_id = started.split()[2]
+    assert started.startswith(f"satchel: run {run_id} started"), started
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    line = proc.stderr.readline()  # at once, not after the 10 s grace period
+    assert time.monotonic() - t0 < 5
+    assert line.strip() == (
+        f"satchel: stopping run {run_id} (waiting up to 10s; press Ctrl-C again to force)"
+    )
+    assert proc.poll() is None  # the project ignores SIGTERM: still waiting
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=5)[1]
+    assert time.monotonic() - t0 < 8  # the second signal forced it
+    assert proc.returncode == 130, rest
+    assert "stopping run" not in rest  # said once
+    _, run = _the_run()
+    assert run.info.status is RunStatus.KILLED

@@ -201,3 +201,47 @@ def test_wine_regression_example_from_the_issue() -> None:
     local = Path(client.download_artifacts(run_id, "", "dl"))
     assert json.loads((local / "config.json").read_text()) == {"k": 1}
     assert (local / "notes" / "readme.txt").read_text() == "free text"
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "status"),
+    [
+        ("sys.exit(3)", 3, RunStatus.FAILED),
+        ("sys.exit('bad config')", 1, RunStatus.FAILED),
+        ("sys.exit(0)", 0, RunStatus.FINISHED),
+        ("sys.exit()", 0, RunStatus.FINISHED),
+    ],
+)
+def test_sys_exit_without_with_sets_the_status(call: str, code: int, status: RunStatus) -> None:
+    proc = run_script(f"""
+        import sys
+        import satchel
+        satchel.start_run(run_name="exits")
+        satchel.log_metric("m", 1)
+        {call}
+    """)
+    assert proc.returncode == code, proc.stderr
+    assert runs_by_name()["exits"].info.status == status
+
+
+def test_sys_exit_in_a_thread_does_not_fail_the_run() -> None:
+    proc = run_script("""
+        import sys, threading
+        import satchel
+        satchel.start_run(run_name="threaded")
+        t = threading.Thread(target=sys.exit, args=(4,))
+        t.start(); t.join()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert runs_by_name()["threaded"].info.status == RunStatus.FINISHED
+
+
+def test_sys_exit_nonzero_leaves_a_handed_over_run_to_the_runner() -> None:
+    client = satchel.Client()
+    handed = client.create_run("0", run_name="handed").info.run_id
+    proc = run_script(
+        "import sys, satchel\nsatchel.log_metric('m', 1)\nsys.exit(3)\n",
+        env={"SATCHEL_RUN_ID": handed, "SATCHEL_TRACKING_URI": client.tracking_uri},
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert client.get_run(handed).info.status == RunStatus.RUNNING

@@ -244,3 +244,27 @@ def test_search_experiments_bad_filter(tmp_path: Path) -> None:
     assert [e.name for e in store.search_experiments(filter_string="name = 'Default'")] == [
         "Default"
     ]
+
+
+@pytest.mark.parametrize(
+    "bad, token",
+    [
+        ("attributes.status = 'DONE'", "'DONE'"),
+        ("status != 'finished'", "'finished'"),
+        ("attributes.status IN ('FAILED', 'OK')", "('FAILED', 'OK')"),
+    ],
+)
+def test_unknown_status_lists_the_valid_ones(populated: tuple, bad: str, token: str) -> None:
+    store, exp, _ = populated
+    with pytest.raises(FilterSyntaxError) as err:
+        store.search_runs([exp], bad)
+    message = str(err.value)
+    assert "unknown run status" in message and "\n" not in message
+    assert "RUNNING, SCHEDULED, FINISHED, FAILED, KILLED" in message
+    assert bad[int(re.search(r"position (\d+)", message).group(1)) :].startswith(token[:3])
+
+
+def test_status_like_and_valid_statuses_still_work(populated: tuple) -> None:
+    store, exp, _ = populated
+    assert names(store, exp, "attributes.status = 'FAILED'") == ["ConvNet-c"]
+    assert len(names(store, exp, "attributes.status LIKE 'FIN%'")) == 3

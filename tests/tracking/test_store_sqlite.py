@@ -283,7 +283,7 @@ def test_reap_dead_runs(store: SqliteStore) -> None:
     assert store.reap_dead_runs(stale_after_ms=60_000) == [run_dead]
     failed = store.get_run(run_dead)
     assert failed.info.status is RunStatus.FAILED and failed.info.end_time
-    assert str(dead.pid) in failed.data.tags["satchel.failure_reason"]
+    assert str(dead.pid) in failed.data.tags["satchel.failure.reason"]
     time.sleep(0.6)
     store.heartbeat(run_alive)  # fresh; the remote one is now 0.6 s stale
     assert store.reap_dead_runs(stale_after_ms=500) == [run_remote]
@@ -327,3 +327,18 @@ def test_not_a_database_is_a_one_line_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreUnavailableError, match=r"bad\.db"):
         SqliteStore(str(bad), str(tmp_path / "a")).get_experiment("0")
+
+
+def test_run_ids_with_prefix(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "p.db"), str(tmp_path / "artifacts"))
+    ids = sorted(store.create_run("0", "u", 1).info.run_id for _ in range(40))
+    first = ids[0]
+    assert store.run_ids_with_prefix(first) == [first]
+    assert store.run_ids_with_prefix(first[:8]) == [first]
+    store.delete_run(first)  # deleted runs are still found (restore needs them)
+    assert store.run_ids_with_prefix(first[:10]) == [first]
+    assert store.run_ids_with_prefix("") == ids[:10]
+    assert store.run_ids_with_prefix("", limit=3) == ids[:3]
+    assert store.run_ids_with_prefix("zzzzzz") == []
+    by_digit = [i for i in ids if i.startswith(ids[-1][0])]
+    assert store.run_ids_with_prefix(ids[-1][0], limit=100) == by_digit

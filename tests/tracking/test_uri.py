@@ -51,3 +51,31 @@ def test_server_stores_not_yet(uri: str) -> None:
 def test_sqlite_uri_without_path() -> None:
     with pytest.raises(InvalidValueError, match="no database path"):
         resolve_tracking_uri("sqlite://")
+
+
+def test_plain_path_rule_db_file_or_store_directory(tmp_path: Path) -> None:
+    cwd = os.getcwd()
+    # no .db suffix and nothing there: a store directory, not a file named like the path
+    assert resolve_tracking_uri("mystore") == f"sqlite:///{cwd}/mystore/satchel.db"
+    assert artifact_root_for("mystore") == f"{cwd}/mystore/artifacts"
+    assert resolve_tracking_uri("sub/runs.db") == f"sqlite:///{cwd}/sub/runs.db"
+    existing = tmp_path / "legacy-store"
+    existing.write_bytes(b"")  # an existing file (any name) is the database itself
+    assert resolve_tracking_uri(str(existing)) == f"sqlite:///{existing}"
+    # sqlite:/// URIs are unchanged: the path is the database file
+    assert resolve_tracking_uri("sqlite:///mystore") == f"sqlite:///{cwd}/mystore"
+
+
+def test_get_store_without_create_does_not_create(tmp_path: Path) -> None:
+    from satchel.tracking.store import get_store
+
+    target = tmp_path / "nothing-here"
+    with pytest.raises(StoreUnavailableError) as err:
+        get_store(str(target), create=False)
+    assert str(err.value) == (
+        f"no tracking store at {target}/satchel.db (run something first, or check --tracking-uri)"
+    )
+    assert not target.exists()
+    get_store(str(target)).search_experiments()  # writers create it
+    assert (target / "satchel.db").is_file()
+    assert get_store(str(target), create=False) is get_store(str(target))

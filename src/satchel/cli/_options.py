@@ -7,21 +7,24 @@ and the run view (``--all`` / ``--deleted``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from satchel.cli._output import FORMATS
-from satchel.errors import NotFoundError, UsageError
+from satchel.errors import InvalidValueError, NotFoundError, UsageError
 from satchel.tracking.client import Client
-from satchel.tracking.entities import Experiment, ViewType
+from satchel.tracking.entities import Experiment, LifecycleStage, ViewType
 
 __all__ = [
     "experiment_options",
     "find_experiment",
     "make_client",
     "output_option",
+    "resolve_run_id",
+    "resolve_run_ids",
     "selected_experiment_ids",
     "tracking_uri_option",
     "view_options",
@@ -30,13 +33,19 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+RUN_ID_LENGTH = 32
+MIN_PREFIX = 6  # shorter prefixes match too much to be worth typing
+SHOWN_CANDIDATES = 5
+_HEX = frozenset("0123456789abcdef")
+
 
 def tracking_uri_option(fn: F) -> F:
     return click.option(
         "--tracking-uri",
         envvar="SATCHEL_TRACKING_URI",
         metavar="URI",
-        help="Tracking store: sqlite:///path/to/db or a directory "
+        help="Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database "
+        "file) or any other path (a store directory holding satchel.db and artifacts/) "
         "[env SATCHEL_TRACKING_URI; default ./satchel/].",
     )(fn)
 
@@ -80,8 +89,15 @@ def view_type(show_all: bool, deleted_only: bool) -> ViewType:
     return ViewType.DELETED_ONLY if deleted_only else ViewType.ACTIVE_ONLY
 
 
-def make_client(tracking_uri: str | None) -> Client:
-    return Client(tracking_uri or None)
+def make_client(tracking_uri: str | None, read_only: bool = False) -> Client:
+    """A client for ``--tracking-uri``. ``read_only``: the store must exist already (one line
+    "no tracking store at X" otherwise), so listing never creates an empty store."""
+    client = Client(tracking_uri or None)
+    if read_only:
+        from satchel.tracking.store import get_store
+
+        get_store(client.tracking_uri, create=False)
+    return client
 
 
 def find_experiment(client: Client, ref: str) -> Experiment:
@@ -103,9 +119,29 @@ def find_experiment(client: Client, ref: str) -> Experiment:
 
 
 def selected_experiment_ids(
-    client: Client, name: str | None, experiment_id: str | None
+    client: Client,
+    name: str | None,
+    experiment_id: str | None,
+    view: ViewType = ViewType.ACTIVE_ONLY,
 ) -> list[str]:
-    """The experiments a command works on: the one named, else every active experiment."""
+    """The experiments a command works on: the one named, else every active experiment.
+    Naming a deleted experiment while listing active runs is an error (its runs are
+    deleted with it), not a silently empty list."""
+    chosen = _named_experiment(client, name, experiment_id)
+    if chosen is None:
+        return [e.experiment_id for e in _all_pages(client)]
+    if view == ViewType.ACTIVE_ONLY and chosen.lifecycle_stage == LifecycleStage.DELETED:
+        raise InvalidValueError(
+            f"experiment {chosen.name!r} (id {chosen.experiment_id}) is deleted",
+            hint=f"restore it with `satchel experiments restore {shlex.quote(chosen.name)}`, "
+            "or list its runs with --deleted",
+        )
+    return [chosen.experiment_id]
+
+
+def _named_experiment(
+    client: Client, name: str | None, experiment_id: str | None
+) -> Experiment | None:
     if name and experiment_id:
         by_name = client.get_experiment_by_name(name)
         if by_name is None or by_name.experiment_id != experiment_id:
@@ -115,7 +151,7 @@ def selected_experiment_ids(
                 hint="give only one of them (check SATCHEL_EXPERIMENT_NAME/_ID too)",
             )
     if experiment_id:
-        return [client.get_experiment(experiment_id).experiment_id]
+        return client.get_experiment(experiment_id)
     if name:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
@@ -123,8 +159,8 @@ def selected_experiment_ids(
                 f"no experiment named {name!r}",
                 hint="list them with `satchel experiments list`",
             )
-        return [experiment.experiment_id]
-    return [e.experiment_id for e in _all_pages(client)]
+        return experiment
+    return None
 
 
 def _all_pages(client: Client) -> list[Experiment]:
@@ -136,3 +172,36 @@ def _all_pages(client: Client) -> list[Experiment]:
         token = page.token
         if not token:
             return found
+
+
+def resolve_run_id(client: Client, ref: str) -> str:
+    """A full run id from ``ref``: a full id as is, or a unique prefix of >= 6 hex characters
+    (like git's short hashes). One store query on the primary key, never a scan of runs."""
+    prefix = ref.strip().lower()
+    if len(prefix) >= RUN_ID_LENGTH or len(prefix) < MIN_PREFIX or not set(prefix) <= _HEX:
+        return ref  # a full id (or not an id at all): the lookup itself says "not found"
+    try:
+        found = client.store.run_ids_with_prefix(prefix, SHOWN_CANDIDATES + 1)
+    except NotImplementedError:
+        return ref
+    if not found:
+        raise NotFoundError(
+            f"no run with id or id prefix {ref!r}", hint="list runs with `satchel runs list --all`"
+        )
+    if len(found) > 1:
+        shown = ", ".join(found[:SHOWN_CANDIDATES]) + (
+            ", …" if len(found) > SHOWN_CANDIDATES else ""
+        )
+        raise InvalidValueError(
+            f"run id prefix {ref!r} is ambiguous: it matches {shown}",
+            hint="type more characters of the id",
+        )
+    return found[0]
+
+
+def resolve_run_ids(client: Client, refs: Sequence[str]) -> list[str]:
+    """Every ref resolved AND checked to exist before a command changes anything."""
+    run_ids = [resolve_run_id(client, ref) for ref in refs]
+    for run_id in run_ids:
+        client.get_run(run_id)  # NotFoundError names the unknown one
+    return run_ids

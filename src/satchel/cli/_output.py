@@ -2,11 +2,14 @@
 
 - table: columns sized to their content (at most MAX_CELL characters, ids never cut) and, on
   a terminal, shrunk to fit its width; cut values end in "…"; numeric columns are
-  right-aligned.
+  right-aligned. Numbers are shown readably (``0.8999999999999999`` → ``0.9``, at most 6
+  significant digits once the full form gets long); headers too long for their column are cut
+  in the middle (``metrics.va…_loss``) so similar names stay distinguishable.
 - json: ``json.dumps(..., sort_keys=True, indent=2)``; NaN / ±inf metric values become the
   strings "NaN", "Infinity", "-Infinity" so strict JSON parsers (jq) accept the output.
   Timestamps are integers (milliseconds since the epoch). Each command documents its shape.
-- csv: a header row, then one row per record; the same columns as the table, untruncated.
+- csv: a header row, then one row per record; the same columns as the table, untruncated
+  and at full precision.
 """
 
 from __future__ import annotations
@@ -23,12 +26,21 @@ from typing import Any
 
 import click
 
-__all__ = ["FORMATS", "emit", "fmt_duration", "fmt_time", "json_safe", "table"]
+__all__ = [
+    "FORMATS",
+    "emit",
+    "fmt_duration",
+    "fmt_time",
+    "json_safe",
+    "readable",
+    "table",
+]
 
 FORMATS = ("table", "json", "csv")
 MAX_CELL = 48  # widest a table column gets before truncation
 MIN_CELL = 8  # narrowest a column is shrunk to when the terminal is too small
 GAP = "  "
+READABLE_LEN = 10  # a number's full form up to this long is shown as is
 
 
 def emit(
@@ -48,7 +60,7 @@ def emit(
     elif not rows and empty:
         click.echo(empty, err=True)
     else:
-        click.echo(table([[cell(r.get(c)) for c in columns] for r in rows], columns, keep))
+        click.echo(table([[readable(r.get(c)) for c in columns] for r in rows], columns, keep))
 
 
 def to_json(obj: Any) -> str:
@@ -82,6 +94,22 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def readable(value: Any) -> str:
+    """``cell`` for people: a float (or a string holding one, as params are stored) whose
+    full form is long is cut to 6 significant digits. JSON and CSV keep the full value."""
+    if isinstance(value, bool) or not isinstance(value, (float, str)):
+        return cell(value)
+    text = cell(value)
+    if len(text) <= READABLE_LEN or (isinstance(value, str) and not _is_decimal(text)):
+        return text
+    return format(float(text), ".6g")
+
+
+def _is_decimal(text: str) -> bool:
+    """A float literal with a fraction or exponent (not an int, id or version string)."""
+    return any(ch in text for ch in ".eE") and _is_number(text)
+
+
 def _ellipsis() -> str:
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
@@ -97,6 +125,20 @@ def truncate(text: str, width: int) -> str:
         return text
     mark = _ellipsis()
     return text[: max(width - len(mark), 1)] + mark
+
+
+def truncate_middle(text: str, width: int) -> str:
+    """A header that does not fit loses its ``metrics.``-style prefix first, then its middle:
+    ``metrics.val_loss`` and ``metrics.val_acc`` stay distinguishable."""
+    if len(text) <= width:
+        return text
+    text = text.partition(".")[2] or text
+    if len(text) <= width:
+        return text
+    mark = _ellipsis()
+    keep = max(width - len(mark), 2)
+    head = keep // 2
+    return text[:head] + mark + text[len(text) - (keep - head) :]
 
 
 def _is_number(text: str) -> bool:
@@ -154,7 +196,8 @@ def table(
             cells.append(text.rjust(width) if right else text.ljust(width))
         return GAP.join(cells).rstrip()
 
-    out = [line(headers), GAP.join("-" * w for w in widths)]
+    head = [truncate_middle(h, w) for h, w in zip(headers, widths, strict=True)]
+    out = [line(head), GAP.join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)
     return "\n".join(out)
 

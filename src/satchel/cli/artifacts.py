@@ -6,12 +6,20 @@ JSON shape of ``list --output json``: a list of ``{"path", "is_dir", "file_size"
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 import click
 
-from satchel.cli._options import make_client, output_option, tracking_uri_option
+from satchel.cli._options import (
+    make_client,
+    output_option,
+    resolve_run_id,
+    tracking_uri_option,
+)
 from satchel.cli._output import emit
+from satchel.errors import NotFoundError
+from satchel.tracking.client import Client
 
 __all__ = ["artifacts"]
 
@@ -39,6 +47,19 @@ def _pick_run_id(run_id: str | None, run_id_option: str | None) -> str:
     return chosen
 
 
+def _require_artifact(client: Client, run_id: str, path: str) -> None:
+    """Listing a path that does not exist says so (as download does), instead of printing
+    an empty listing: the parent directory is listed and must hold it."""
+    wanted = posixpath.normpath(path.strip("/"))
+    parent = posixpath.dirname(wanted)
+    present = {info.path.strip("/") for info in client.list_artifacts(run_id, parent or None)}
+    if wanted not in present:
+        raise NotFoundError(
+            f"no artifact {path!r} in run {run_id}",
+            hint=f"see what exists with `satchel artifacts list {run_id}`",
+        )
+
+
 @artifacts.command("list")
 @_run_id_args
 @click.option(
@@ -58,15 +79,19 @@ def list_(
     tracking_uri: str | None,
 ) -> None:
     """List the artifacts of run RUN_ID (one directory level)."""
-    run_id = _pick_run_id(run_id, run_id_option)
-    client = make_client(tracking_uri)
+    client = make_client(tracking_uri, read_only=True)
+    run_id = resolve_run_id(client, _pick_run_id(run_id, run_id_option))
+    client.get_run(run_id)  # an unknown run is an error, not "No artifacts."
+    listing = client.list_artifacts(run_id, artifact_path)  # also rejects escaping paths
+    if not listing and artifact_path and artifact_path.strip("/."):
+        _require_artifact(client, run_id, artifact_path)
     rows = [
         {
             "path": info.path + ("/" if info.is_dir and output == "table" else ""),
             "is_dir": bool(info.is_dir),
             "file_size": None if info.is_dir else info.file_size,
         }
-        for info in client.list_artifacts(run_id, artifact_path)
+        for info in listing
     ]
     emit(output, rows, ["path", "is_dir", "file_size"], empty="No artifacts.")
 
@@ -96,6 +121,6 @@ def download(
     tracking_uri: str | None,
 ) -> None:
     """Download artifacts of run RUN_ID and print the local path of the copy."""
-    run_id = _pick_run_id(run_id, run_id_option)
-    client = make_client(tracking_uri)
+    client = make_client(tracking_uri, read_only=True)
+    run_id = resolve_run_id(client, _pick_run_id(run_id, run_id_option))
     click.echo(client.download_artifacts(run_id, artifact_path, dst_path))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 import click
 
+from satchel.cli._output import FORMATS, emit
 from satchel.errors import UsageError
 
 __all__ = ["envs"]
@@ -33,6 +33,10 @@ def _ago(ts: float) -> str:
     return "just now"
 
 
+def _ms(ts: float) -> int | None:
+    return int(ts * 1000) if ts else None
+
+
 def parse_age(text: str) -> float:
     found = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
     if not found:
@@ -49,49 +53,50 @@ def envs() -> None:
 @click.option(
     "--output",
     "-o",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="Output format.",
+    help="Output format. json: a list of {key, manager, python, size (bytes), created, "
+    "last_used (ms since the epoch), projects, path}.",
 )
 def list_command(output: str) -> None:
     """List cached environments: key, python, size, last used, projects."""
     from satchel.envs.cache import EnvCache
 
     entries = EnvCache().entries()
-    if output == "json":
-        rows = [
-            {
-                "key": e.key,
-                "python": e.python,
-                "manager": e.manager,
-                "size": e.size,
-                "created": e.created,
-                "last_used": e.last_used,
-                "projects": list(e.projects),
-                "path": str(e.path),
-            }
-            for e in entries
-        ]
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not entries:
-        click.echo("no cached environments")
-        return
-    click.echo(
-        f"{'KEY':<24}  {'MANAGER':<10}  {'PYTHON':<8}  {'SIZE':>9}  {'LAST USED':<10}  PROJECTS"
-    )
-    for e in entries:
-        click.echo(
-            f"{e.key:<24}  {e.manager:<10}  {e.python:<8}  {_size(e.size):>9}  "
-            f"{_ago(e.last_used):<10}  {', '.join(e.projects)}"
-        )
+    records = [
+        {
+            "key": e.key,
+            "manager": e.manager,
+            "python": e.python,
+            "size": e.size,
+            "created": _ms(e.created),
+            "last_used": _ms(e.last_used),
+            "projects": list(e.projects),
+            "path": str(e.path),
+        }
+        for e in entries
+    ]
+    # the table shows "1.2 MB" / "3h ago"; csv keeps the exact numbers for spreadsheets
+    readable = output == "table"
+    rows = [
+        {
+            **r,
+            "size": _size(e.size) if readable else e.size,
+            "last_used": _ago(e.last_used) if readable else r["last_used"],
+            "projects": (", " if readable else " ").join(e.projects),
+        }
+        for r, e in zip(records, entries, strict=True)
+    ]
+    columns = ["key", "manager", "python", "size", "last_used", "projects"]
+    emit(output, rows, columns, json_obj=records, empty="no cached environments", keep=("key",))
 
 
 @envs.command("rm")
 @click.argument("key")
 def rm_command(key: str) -> None:
-    """Remove the environment whose key starts with KEY (refuses an ambiguous prefix)."""
+    """Remove the environment whose key starts with KEY (refuses an ambiguous prefix, and an
+    environment a running run is using)."""
     from satchel.envs.cache import EnvCache
 
     removed = EnvCache().remove(key)
@@ -106,10 +111,14 @@ def rm_command(key: str) -> None:
     help="Remove environments not used for this long (e.g. 30d, 12h, 2w).",
 )
 def gc_command(older_than: str) -> None:
-    """Remove unused environments, stale temp dirs, orphaned locks and old build logs."""
+    """Remove unused environments (never one a running run is using), stale temp dirs,
+    orphaned locks and old build logs."""
     from satchel.envs.cache import EnvCache
 
-    freed = EnvCache().gc(parse_age(older_than))
-    for what, size in freed:
+    report = EnvCache().gc(parse_age(older_than))
+    for key, why in report.skipped:
+        click.echo(f"skipped {key}: {why}")
+    for what, size in report.freed:
         click.echo(f"removed {what} ({_size(size)})")
-    click.echo(f"freed {_size(sum(size for _, size in freed))} in {len(freed)} item(s)")
+    total = sum(size for _, size in report.freed)
+    click.echo(f"freed {_size(total)} in {len(report.freed)} item(s)")

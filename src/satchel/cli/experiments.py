@@ -80,8 +80,8 @@ def _as_dict(experiment: Experiment) -> dict[str, object]:
 @output_option
 @tracking_uri_option
 def list_(show_all: bool, deleted_only: bool, output: str, tracking_uri: str | None) -> None:
-    """List experiments (active ones unless --all or --deleted)."""
-    client = make_client(tracking_uri)
+    """List experiments (active ones unless --all or --deleted), by id."""
+    client = make_client(tracking_uri, read_only=True)
     found: list[Experiment] = []
     token = None
     while True:
@@ -90,6 +90,7 @@ def list_(show_all: bool, deleted_only: bool, output: str, tracking_uri: str | N
         token = page.token
         if not token:
             break
+    found.sort(key=lambda e: int(e.experiment_id) if e.experiment_id.isdigit() else -1)
     rows = [
         {
             "id": e.experiment_id,

@@ -60,6 +60,7 @@ def _experiment(
 
 
 def _dry_run(request: RunRequest) -> None:
+    from satchel.runner.describe import environment_lines
     from satchel.runner.lifecycle import validate
 
     with validate(request) as plan:
@@ -68,7 +69,7 @@ def _dry_run(request: RunRequest) -> None:
             f"project:      {project.name or '(unnamed)'} at {project.root}",
             f"source:       {plan.fetched.source.name}",
             f"entry point:  {plan.entry_point.name}",
-            f"environment:  {plan.env_manager}",
+            *environment_lines(plan),
             f"backend:      {plan.backend}",
             f"tracking:     {plan.tracking_uri}",
             "parameters:",
@@ -219,10 +220,22 @@ _tracking_option = click.option(
 
 @click.command("wait")
 @click.argument("run_id")
-@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="Give up after this many seconds (exit 124; the run keeps going).",
+)
 @_tracking_option
 def wait(run_id: str, timeout: float | None, tracking_uri: str | None) -> None:
-    """Wait for a run to end; exit 0 if it FINISHED, 1 otherwise."""
+    """Wait for a run to end.
+
+    \b
+    Exit status:
+      0    the run FINISHED
+      1    the run FAILED or was KILLED
+      124  --timeout passed first; the run is still going
+    """
     from satchel.runner.submitted import wait_run
 
     status = wait_run(_client(tracking_uri), run_id, timeout)

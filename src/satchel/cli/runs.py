@@ -24,12 +24,15 @@ from satchel.cli._options import (
     experiment_options,
     make_client,
     output_option,
+    resolve_run_id,
+    resolve_run_ids,
     selected_experiment_ids,
     tracking_uri_option,
     view_options,
     view_type,
 )
-from satchel.cli._output import cell, emit, fmt_duration, fmt_time, table, to_json
+from satchel.cli._output import cell, emit, fmt_duration, fmt_time, readable, table, to_json
+from satchel.errors import NotFoundError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run
 
@@ -106,17 +109,18 @@ def list_(
     tracking_uri: str | None,
 ) -> None:
     """List runs of one experiment (every active experiment when none is given)."""
-    client = make_client(tracking_uri)
-    view = view_type(show_all, deleted_only)
-    ids = selected_experiment_ids(client, experiment_name, experiment_id)
+    view = view_type(show_all, deleted_only)  # usage errors first, before the store
+    client = make_client(tracking_uri, read_only=True)
+    ids = selected_experiment_ids(client, experiment_name, experiment_id, view)
     _reap(client)
     found = client.search_runs(ids, filter_string, view, max_results, list(order_by) or None)
     metric_keys = sorted({k for r in found for k in r.data.metrics})
     if output == "table":
         metric_keys = metric_keys[:TABLE_METRICS]
-    rows = [_list_row(r, metric_keys) for r in found]
+    names = _experiment_names(client, {r.info.experiment_id for r in found})
+    rows = [_list_row(r, metric_keys, names) for r in found]
     columns = ["run_id", "name", "status", "experiment", "started", "duration"]
-    columns += [f"metrics.{k}" for k in metric_keys]
+    columns += [_metric_column(k, columns, output) for k in metric_keys]
     emit(
         output,
         rows,
@@ -129,18 +133,39 @@ def list_(
         click.echo(f"(more runs: raise --max-results above {max_results})", err=True)
 
 
-def _list_row(run: Run, metric_keys: Sequence[str]) -> dict[str, Any]:
+def _metric_column(key: str, base: Sequence[str], output: str) -> str:
+    """In a table, a metric column is headed by its key (narrow terminals cut long headers,
+    and ``metrics.`` would be all that is left); ``metrics.<key>`` in CSV, or when the key
+    would look like another column."""
+    return key if output == "table" and key not in base else f"metrics.{key}"
+
+
+def _experiment_names(client: Client, ids: set[str]) -> dict[str, str]:
+    """id -> name for the experiments on the page (a handful of lookups, not one per run)."""
+    names = {}
+    for experiment_id in ids:
+        try:
+            names[experiment_id] = client.get_experiment(experiment_id).name
+        except NotFoundError:
+            names[experiment_id] = experiment_id
+    return names
+
+
+def _list_row(run: Run, metric_keys: Sequence[str], names: dict[str, str]) -> dict[str, Any]:
     info = run.info
     row: dict[str, Any] = {
         "run_id": info.run_id,
         "name": info.run_name,
         "status": str(info.status),
-        "experiment": info.experiment_id,
+        "experiment": names.get(info.experiment_id, info.experiment_id),
         "started": fmt_time(info.start_time),
         "duration": fmt_duration(info.start_time, info.end_time),
     }
+    base = list(row)
     for key in metric_keys:
-        row[f"metrics.{key}"] = run.data.metrics.get(key)
+        value = run.data.metrics.get(key)
+        row[key if key not in base else f"metrics.{key}"] = value
+        row[f"metrics.{key}"] = value
     return row
 
 
@@ -150,9 +175,10 @@ def _list_row(run: Run, metric_keys: Sequence[str]) -> dict[str, Any]:
 @tracking_uri_option
 def show(run_id: str, output: str, tracking_uri: str | None) -> None:
     """Print a run: its info, params, latest metrics, tags and artifacts."""
-    client = make_client(tracking_uri)
+    client = make_client(tracking_uri, read_only=True)
     _reap(client)
-    run = client.get_run(run_id)
+    run = client.get_run(resolve_run_id(client, run_id))
+    run_id = run.info.run_id
     artifacts = _artifact_rows(client, run_id)
     if output == "json":
         click.echo(to_json({**run_dict(run), "artifacts": artifacts}))
@@ -208,7 +234,7 @@ def _show_text(client: Client, run: Run, artifacts: list[dict[str, Any]]) -> str
         ("Metrics (latest)", run.data.metrics),
         ("Tags", run.data.tags),
     ):
-        rows = [[k, cell(data[k])] for k in sorted(data)]
+        rows = [[k, readable(data[k])] for k in sorted(data)]
         listing = _indent(table(rows, ["key", "value"], max_cell=SHOW_CELL))
         parts += ["", f"{title}:", listing if rows else "  (none)"]
     art_rows = [[a["path"], cell(a["file_size"])] for a in artifacts]
@@ -235,8 +261,8 @@ def compare(
     """Put the params and latest metrics of RUN_IDS side by side; '*' marks differences."""
     if len(run_ids) < 2:
         raise click.UsageError("compare needs at least two run ids")
-    client = make_client(tracking_uri)
-    found = [client.get_run(r) for r in run_ids]
+    client = make_client(tracking_uri, read_only=True)
+    found = [client.get_run(r) for r in resolve_run_ids(client, run_ids)]
     rows = _compare_rows(found)
     if only_diff:
         rows = [r for r in rows if r["differs"]]
@@ -245,8 +271,12 @@ def compare(
         click.echo(to_json({"runs": runs_json, "rows": rows}))
         return
     headers = ["diff", "kind", "key"] + [_run_label(r) for r in found]
+    # a table shows readable numbers, except on a differing row: there the full values show
+    # what differs (0.3 vs 0.30000000000000004); CSV always keeps them in full
+    shown = cell if output == "csv" else readable
     flat = [
-        ["*" if r["differs"] else "", r["kind"], r["key"]] + [cell(v) for v in r["values"]]
+        ["*" if r["differs"] else "", r["kind"], r["key"]]
+        + [(cell if r["differs"] else shown)(v) for v in r["values"]]
         for r in rows
     ]
     if output == "csv":
@@ -275,8 +305,8 @@ def _compare_rows(found: Sequence[Run]) -> list[dict[str, Any]]:
 @tracking_uri_option
 def delete(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
     """Mark RUN_IDS deleted (hidden from `runs list`; `runs restore` undoes it)."""
-    client = make_client(tracking_uri)
-    for run_id in run_ids:
+    client = make_client(tracking_uri, read_only=True)
+    for run_id in resolve_run_ids(client, run_ids):  # all known, or nothing changes
         client.delete_run(run_id)
         click.echo(f"Deleted run {run_id}")
 
@@ -286,8 +316,8 @@ def delete(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
 @tracking_uri_option
 def restore(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
     """Restore the deleted RUN_IDS."""
-    client = make_client(tracking_uri)
-    for run_id in run_ids:
+    client = make_client(tracking_uri, read_only=True)
+    for run_id in resolve_run_ids(client, run_ids):  # all known, or nothing changes
         client.restore_run(run_id)
         click.echo(f"Restored run {run_id}")
 

@@ -65,7 +65,8 @@ def choose_manager(project: Project, requested: str | None) -> str:
 def validate_env_decl(project: Project, manager: str | None = None) -> tuple[str, ...]:
     """Cheap checks BEFORE any run exists (files parse, python well-formed, -r files exist).
 
-    Raises SpecError; returns warnings to show (conda packages that will be skipped)."""
+    Raises SpecError (EnvironmentBuildError when the chosen manager's tool is missing);
+    returns warnings to show (conda packages that will be skipped)."""
     if project.env.kind == "docker":
         from satchel.envs.docker import validate_docker_env  # no SDK import: cheap
 
@@ -73,6 +74,10 @@ def validate_env_decl(project: Project, manager: str | None = None) -> tuple[str
         return ()
     if manager == "local":
         return ()
+    if manager == "virtualenv":
+        from satchel.envs.virtualenv import require_virtualenv
+
+        require_virtualenv()
     from satchel.envs.python_spec import declare
     from satchel.envs.venv_manager import dropped_message
 

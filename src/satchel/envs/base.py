@@ -12,8 +12,12 @@ import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from satchel.projects.spec import Project
+
+if TYPE_CHECKING:
+    from satchel.envs.locks import Lease
 
 __all__ = ["EnvManager", "PreparedEnv", "Reporter"]
 
@@ -36,6 +40,15 @@ class PreparedEnv:
     image: str | None = None  # docker: the image to run (tag) ...
     image_id: str | None = None  # ... and its id (sha256:...)
     extra_tags: dict[str, str] = field(default_factory=dict)
+    # A cached env is held for the run while this object lives (or until release()), so
+    # `satchel envs gc` / `rm` cannot delete it under a running project; the kernel drops
+    # the hold when the process ends, however it ends.
+    lease: Lease | None = field(default=None, compare=False, repr=False)
+
+    def release(self) -> None:
+        """Let ``gc`` / ``rm`` delete this env again (the run that used it is over)."""
+        if self.lease is not None:
+            self.lease.release()
 
     def process_env(self, environ: Mapping[str, str]) -> dict[str, str]:
         """The environment variables of a process launched inside this env."""

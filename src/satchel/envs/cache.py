@@ -5,7 +5,9 @@
     <key>/                 level 2: an environment, keyed by the resolved lock + the python
                                     actually found + platform + builder + ENV_FORMAT_VERSION
     <key>.tmp-<pid>-<rnd>  a build in progress (swept when its builder is gone)
-    .locks/<name>.lock     fcntl locks: one build per key, re-checked after acquiring
+    .locks/<name>.lock     fcntl locks (satchel.envs.locks): ``spec-``/``env-`` one build per
+                           declaration / key, re-checked after acquiring; ``use-<key>`` the
+                           shared leases of the runs using an env, which gc / rm respect
     logs/build-*.log       full builder output, kept for the run's artifacts
 
 A warm start reads one small JSON file and stats a few paths: no resolver, no subprocess.
@@ -16,7 +18,7 @@ their ready marker last, so an interrupted build never looks usable.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -28,17 +30,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from satchel.envs.locks import Lease, acquire, remove_if_free
 from satchel.envs.python_spec import platform_tag
-from satchel.errors import UsageError
+from satchel.errors import SatchelError, UsageError
 from satchel.home import satchel_home
 
-__all__ = ["ENV_FORMAT_VERSION", "EnvCache", "EnvInfo", "LockRecord", "env_key"]
+__all__ = ["ENV_FORMAT_VERSION", "EnvCache", "EnvInfo", "GcReport", "LockRecord", "env_key"]
 
 ENV_FORMAT_VERSION = "1"
 READY = ".satchel-ready"  # JSON metadata, written last
 USED = ".satchel-used"  # mtime = last use
 PROJECTS = ".satchel-projects"  # one source name per line
 _KEY_RE = re.compile(r"^[0-9a-f]{24}$")
+IN_USE = "in use by a running run"
+BUILDING = "being built right now"
+_BUSY_HINT = {
+    IN_USE: "wait for the run to finish, or stop it first",
+    BUILDING: "try again when the build finishes",
+}
 
 
 def env_key(lock_text: str, python_version: str, manager: str, extra: str = "") -> str:
@@ -66,6 +75,12 @@ class EnvInfo:
     created: float
     last_used: float
     projects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GcReport:
+    freed: tuple[tuple[str, int], ...]  # (what, bytes) for each thing removed
+    skipped: tuple[tuple[str, str], ...]  # (env key, why) for each env kept although old
 
 
 class EnvCache:
@@ -115,22 +130,26 @@ class EnvCache:
         home = re.search(r"^home\s*=\s*(.+)$", cfg, re.MULTILINE)
         return home is not None and Path(home.group(1).strip()).is_dir()
 
+    def lock_path(self, name: str) -> Path:
+        return self.root / ".locks" / f"{name}.lock"
+
     @contextlib.contextmanager
     def locked(self, name: str, *, blocking: bool = True) -> Iterator[bool]:
         """An exclusive lock; yields False (instead of waiting) when not ``blocking``."""
-        path = self.root / ".locks" / f"{name}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+") as fh:
-            flags = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
-            try:
-                fcntl.flock(fh.fileno(), flags)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh = acquire(self.lock_path(name), blocking=blocking)
+        if fh is None:
+            yield False
+            return
+        with fh:
+            yield True
+
+    def lease(self, key: str) -> Lease:
+        """Hold env ``key`` for a run: ``gc`` and ``rm`` skip it until the lease is released
+        (or its process ends). Waits only while ``gc`` / ``rm`` is deleting it right now —
+        the caller must check ``is_ready`` AFTER taking the lease."""
+        fh = acquire(self.lock_path(f"use-{key}"), shared=True)
+        assert fh is not None  # a blocking acquire always returns the lock
+        return Lease(key, fh)
 
     def install(self, key: str, populate: Callable[[Path, Path], None], meta: dict) -> Path:
         """Build env ``key`` via ``populate(tmp, final)``; the caller holds the key's lock."""
@@ -192,36 +211,63 @@ class EnvCache:
         return found
 
     def remove(self, prefix: str) -> EnvInfo:
-        """Remove the one environment whose key starts with ``prefix``."""
-        matches = [e for e in self.entries() if e.key.startswith(prefix)] if prefix else []
-        if not matches:
+        """Remove the one environment whose key starts with ``prefix``, unless a run uses it."""
+        if not prefix.strip():
             raise UsageError(
+                "`satchel envs rm` needs an environment key", "see `satchel envs list`"
+            )
+        matches = [e for e in self.entries() if e.key.startswith(prefix)]
+        if not matches:
+            raise SatchelError(
                 f"no environment key starts with {prefix!r}", "see `satchel envs list`"
             )
         if len(matches) > 1:
             keys = ", ".join(e.key for e in matches)
             raise UsageError(f"{prefix!r} is ambiguous: {keys}", "give more characters")
         env = matches[0]
-        with self.locked(f"env-{env.key}", blocking=False) as got:
-            if not got:
-                raise UsageError(
-                    f"environment {env.key} is being built right now",
-                    "try again when the build finishes",
-                )
-            _remove_tree(env.path)
+        busy = self._remove_env(env)
+        if busy:
+            raise SatchelError(f"environment {env.key} not removed: {busy}", _BUSY_HINT[busy])
         return env
 
-    def gc(self, older_than: float) -> list[tuple[str, int]]:
-        """Remove envs unused for ``older_than`` seconds, stale temp dirs, orphaned locks and
-        old build logs; return (what, bytes) for each."""
+    def gc(self, older_than: float) -> GcReport:
+        """Remove envs unused for ``older_than`` seconds (skipping those in use), stale temp
+        dirs, orphaned records and lock files, and old build logs."""
         freed: list[tuple[str, int]] = []
+        skipped: list[tuple[str, str]] = []
         cutoff = time.time() - older_than
         for env in self.entries():
             if env.last_used < cutoff:
-                with self.locked(f"env-{env.key}", blocking=False) as got:
-                    if got:
-                        _remove_tree(env.path)
-                        freed.append((f"env {env.key}", env.size))
+                busy = self._remove_env(env)
+                if busy:
+                    skipped.append((env.key, busy))
+                else:
+                    freed.append((f"env {env.key}", env.size))
+        freed += self._gc_temp_dirs()
+        freed += self._gc_records()
+        for log in (self.root / "logs").glob("*.log") if (self.root / "logs").is_dir() else []:
+            if log.stat().st_mtime < cutoff:
+                freed.append((f"build log {log.name}", log.stat().st_size))
+                log.unlink()
+        freed += self._gc_lock_files()
+        return GcReport(tuple(freed), tuple(skipped))
+
+    def _remove_env(self, env: EnvInfo) -> str | None:
+        """Delete ``env`` unless it is leased or being built; returns why it was not."""
+        with self.locked(f"use-{env.key}", blocking=False) as unused:
+            if not unused:
+                return IN_USE
+            with self.locked(f"env-{env.key}", blocking=False) as idle:
+                if not idle:
+                    return BUILDING
+                _remove_tree(env.path)
+                # still holding both: unlinking them now is safe (see satchel.envs.locks)
+                self.lock_path(f"env-{env.key}").unlink(missing_ok=True)
+            self.lock_path(f"use-{env.key}").unlink(missing_ok=True)
+        return None
+
+    def _gc_temp_dirs(self) -> list[tuple[str, int]]:
+        freed = []
         for tmp in self.root.glob("*.tmp-*") if self.root.is_dir() else []:
             name = tmp.name.split(".tmp-")[0]  # an env key, or a declared hash (virtualenv)
             with (
@@ -232,14 +278,9 @@ class EnvCache:
                     size = _dir_size(tmp)
                     shutil.rmtree(tmp, ignore_errors=True)
                     freed.append((f"temp dir {tmp.name}", size))
-        freed += self._gc_locks()
-        for log in (self.root / "logs").glob("*.log") if (self.root / "logs").is_dir() else []:
-            if log.stat().st_mtime < cutoff:
-                freed.append((f"build log {log.name}", log.stat().st_size))
-                log.unlink()
         return freed
 
-    def _gc_locks(self) -> list[tuple[str, int]]:
+    def _gc_records(self) -> list[tuple[str, int]]:
         freed = []
         for record in (self.root / "locks").glob("*.json") if self.root.is_dir() else []:
             declared = record.stem
@@ -252,6 +293,26 @@ class EnvCache:
                         path.unlink()
                 freed.append((f"lock {declared}", size))
         return freed
+
+    def _gc_lock_files(self) -> list[tuple[str, int]]:
+        """``.locks/<kind>-<name>.lock`` whose env / record / build is gone and nobody holds."""
+        freed = []
+        locks = self.root / ".locks"
+        for path in sorted(locks.glob("*.lock")) if locks.is_dir() else []:
+            name = path.stem.partition("-")[2]
+            if name and self._owns(name):
+                continue
+            if remove_if_free(path):
+                freed.append((f"lock file {path.name}", 0))
+        return freed
+
+    def _owns(self, name: str) -> bool:
+        """Whether the cache still holds something a lock called ``*-<name>`` guards."""
+        return (
+            self.env_dir(name).exists()
+            or (self.root / "locks" / f"{name}.json").exists()
+            or any(self.root.glob(f"{glob.escape(name)}.tmp-*"))
+        )
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -3,6 +3,8 @@
     prepare ─ declare (read files) ─ declared hash ─ locks/<hash>.json → env ready? → HIT
                  └─ miss: lock spec-<hash> ─ re-check ─ kind._build (resolve, lock env-<key>,
                     re-check, install into a temp dir, os.replace, ready marker) → MISS
+            then: a shared lease on the env (``use-<key>``), kept by the PreparedEnv, so
+                  ``satchel envs gc`` / ``rm`` leave it alone while the run lives
 
 A subclass implements ``_build``; everything else, including turning a resolver's failure into
 one line naming the missing package, lives here.
@@ -11,6 +13,7 @@ one line naming the missing package, lives here.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import os
 import re
 import sys
@@ -32,6 +35,7 @@ _MISSING = [
     re.compile(r"No matching distribution found for (\S+)"),
     re.compile(r"Could not find a version that satisfies the requirement (\S+)"),
 ]
+_ATTEMPTS = 3  # prepare → lease → still there? (a concurrent gc may have just removed it)
 
 
 class VenvManager(EnvManager):
@@ -40,9 +44,27 @@ class VenvManager(EnvManager):
     name = "venv"
 
     def prepare(self, project: Project, *, refresh: bool = False, report: Reporter) -> PreparedEnv:
+        cache = EnvCache()
+        for _attempt in range(_ATTEMPTS):
+            prepared = self._prepare(cache, project, refresh, report)
+            assert prepared.key is not None and prepared.root is not None
+            # The lease first, then the check: a gc that got in between is seen here.
+            lease = cache.lease(prepared.key)
+            if cache.is_ready(prepared.root):
+                return dataclasses.replace(prepared, lease=lease)
+            lease.release()
+            refresh = False  # resolved already: just rebuild the env from the lock
+        raise EnvironmentBuildError(
+            f"environment for {project.root.name} was removed {_ATTEMPTS} times while "
+            "being prepared",
+            "stop the `satchel envs rm` / `gc` running in a loop and try again",
+        )
+
+    def _prepare(
+        self, cache: EnvCache, project: Project, refresh: bool, report: Reporter
+    ) -> PreparedEnv:
         spec = declare(project)
         report = progress(report)
-        cache = EnvCache()
         declared = spec.digest(self.name)
         source = project.name or project.root.name
         if not refresh and (hit := self._warm(cache, declared, spec, source)):

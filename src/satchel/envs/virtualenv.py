@@ -18,7 +18,7 @@ from satchel.envs.python_spec import DeclaredSpec
 from satchel.envs.venv_manager import VenvManager, logged_run
 from satchel.errors import EnvironmentBuildError
 
-__all__ = ["VirtualenvManager"]
+__all__ = ["VirtualenvManager", "require_virtualenv"]
 
 _PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
 
@@ -36,11 +36,7 @@ class VirtualenvManager(VenvManager):
         log: Path,
         report: Reporter,
     ) -> tuple[LockRecord, bool]:
-        if importlib.util.find_spec("virtualenv") is None:
-            raise EnvironmentBuildError(
-                "the virtualenv env manager needs the `virtualenv` package",
-                "pip install 'satchel[virtualenv]' or use --env-manager uv",
-            )
+        require_virtualenv()
         if spec.uv_project is not None:
             raise EnvironmentBuildError(
                 "a uv.lock project needs uv to export its lock", "use --env-manager uv"
@@ -133,6 +129,20 @@ class VirtualenvManager(VenvManager):
             f"{i['metadata']['name'].lower()}=={i['metadata']['version']}" for i in installed
         )
         return "".join(p + "\n" for p in pins)
+
+
+def require_virtualenv() -> None:
+    """Fail early, before any run exists, when the ``virtualenv`` package is not importable."""
+    try:
+        found = importlib.util.find_spec("virtualenv") is not None
+    except (ImportError, ValueError):  # a broken install, or a module without a spec
+        found = False
+    if not found:
+        raise EnvironmentBuildError(
+            f"--env-manager virtualenv needs the `virtualenv` package, which {sys.executable} "
+            "cannot import",
+            "pip install 'satchel[virtualenv]' or pip install virtualenv; or use --env-manager uv",
+        )
 
 
 def _pip_environ() -> dict[str, str]:

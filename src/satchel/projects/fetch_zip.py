@@ -1,7 +1,8 @@
 """Zip archives (local path, ``file://``, http(s)), extracted so no entry lands outside.
 
 Refused: absolute names, ``..`` components, backslashes, symlink entries, and archives whose
-declared size or entry count is beyond sanity. A single top-level directory becomes the root.
+declared size or entry count is beyond sanity. A single top-level directory becomes the root
+(``#subdir`` is looked up from the archive root first, then inside that directory).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ def fetch_zip(given: str, base: str, subdir: str) -> Fetched:
         archive = _obtain(given, base, tmp)
         target = tmp / "project"
         extract_safely(archive, target, given)
-        top = _single_top_dir(target)
-        root = resolve_subdir(top, subdir, given)
+        root = _project_root(target, subdir, given)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -112,6 +112,19 @@ def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, given
         shutil.copyfileobj(src, out)
     if mode & 0o111:
         dest.chmod(0o755)
+
+
+def _project_root(target: Path, subdir: str, given: str) -> Path:
+    """``#subdir`` names a path from the archive root first (``p.zip#proj`` where ``proj/`` is
+    the single top-level folder), else from inside that folder (``p.zip#sub`` for
+    ``proj/sub/``), the way the bare ``p.zip`` already enters it. Either way
+    ``resolve_subdir`` keeps the result inside the extracted tree."""
+    top = _single_top_dir(target)
+    if not subdir:
+        return top.resolve()
+    if top == target or (target / subdir).is_dir():
+        return resolve_subdir(target, subdir, given)
+    return resolve_subdir(top, subdir, given)
 
 
 def _single_top_dir(target: Path) -> Path:

@@ -109,8 +109,7 @@ def validate(request: RunRequest) -> Iterator[Plan]:
     from satchel.projects.fetch import fetch_project
     from satchel.tracking.uri import resolve_tracking_uri
 
-    if request.experiment_id and request.experiment_name:
-        raise UsageError("give only one of --experiment-name and --experiment-id")
+    _check_experiment(request)
     backend = choose_backend(request.backend)
     tracking_uri = resolve_tracking_uri(request.tracking_uri)
     started = time.perf_counter()
@@ -133,6 +132,8 @@ def validate(request: RunRequest) -> Iterator[Plan]:
             from satchel.runner.backends.docker_args import validate_docker_args
 
             validate_docker_args(request.docker_args)
+        else:
+            _check_no_docker_options(request, project, env_manager)
         yield Plan(
             request,
             fetched,
@@ -147,6 +148,32 @@ def validate(request: RunRequest) -> Iterator[Plan]:
         )
     finally:
         fetched.cleanup()
+
+
+def _check_experiment(request: RunRequest) -> None:
+    if request.experiment_id and request.experiment_name:
+        raise UsageError("give only one of --experiment-name and --experiment-id")
+    # "" would otherwise read as "not given" and land the run in Default without a word
+    for option, value in (
+        ("--experiment-name", request.experiment_name),
+        ("--experiment-id", request.experiment_id),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(
+                f"{option} is empty",
+                hint="give a name or id, or drop it for the Default experiment",
+            )
+
+
+def _check_no_docker_options(request: RunRequest, project: Any, env_manager: str) -> None:
+    """-A and --build-image mean nothing outside docker: silently dropping them would run
+    something other than what the user asked for."""
+    if request.docker_args or request.build_image:
+        name = project.name or request.uri
+        raise UsageError(
+            "-A/--docker-args and --build-image apply to docker_env projects only; "
+            f"{name} uses {env_manager}"
+        )
 
 
 def _check_loggable(resolved: Any) -> None:
@@ -333,7 +360,9 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
             step = time.perf_counter()
             handle = launch(plan, run, prepared, log_path)
             _debug_timing("launch", step)
-            code, stopped = watch(handle)
+            code, stopped = watch(
+                handle, on_stop=lambda how: report(f"stopping run {run_id} ({how})")
+            )
             _debug_timing("watch", step)
             outcome = outcome_for(run_id, code, stopped, time.monotonic() - started)
         except KeyboardInterrupt:

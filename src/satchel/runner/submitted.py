@@ -23,9 +23,16 @@ from satchel.tracking.client import Client, now_ms
 from satchel.tracking.entities import RunStatus, RunTag
 from satchel.tracking.store.liveness import pid_alive
 
-__all__ = ["SubmittedRun", "cancel_run", "runner_argv", "submit", "wait_run"]
+__all__ = ["SubmittedRun", "WaitTimeoutError", "cancel_run", "runner_argv", "submit", "wait_run"]
 
 POLL_SECONDS = 0.05
+
+
+class WaitTimeoutError(ExecutionError):
+    """The wait gave up while the run is still going: not the run's failure. Exit 124, as
+    coreutils' ``timeout``, so a script can tell "still running" from "FAILED" (exit 1)."""
+
+    exit_code = 124
 
 
 class SubmittedRun:
@@ -187,7 +194,10 @@ def wait_run(
                 client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
             continue
         if deadline is not None and time.monotonic() > deadline:
-            raise ExecutionError(f"run {run_id} still {status} after {timeout:g}s")
+            raise WaitTimeoutError(
+                f"run {run_id} still {status.value} after waiting {timeout:g}s",
+                hint="it keeps running; wait again, or stop it with `satchel runs cancel`",
+            )
         time.sleep(POLL_SECONDS)
 
 

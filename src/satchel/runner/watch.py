@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from satchel.runner.request import Outcome
@@ -43,11 +43,22 @@ def stop_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def watch(handle: Any, grace: float = GRACE_SECONDS) -> tuple[int, bool]:
-    """Wait for the command; on a stop signal, stop its group. (exit code, was_stopped)."""
+def watch(
+    handle: Any, grace: float = GRACE_SECONDS, on_stop: Callable[[str], None] | None = None
+) -> tuple[int, bool]:
+    """Wait for the command; on a stop signal, stop its group. (exit code, was_stopped).
+
+    ``on_stop`` hears one line at the first signal: a project that ignores SIGTERM keeps
+    the runner waiting for the whole grace period, which must not look like a hang."""
     try:
         return handle.wait(), False
     except Stop:
+        # said before stopping: a docker container's stop blocks for the grace period
+        try:
+            if on_stop is not None:
+                on_stop(f"waiting up to {grace:g}s; press Ctrl-C again to force")
+        except Stop:  # the second signal arrived while we were saying so
+            grace = 0
         handle.terminate(grace)
     while True:  # keep draining output while the group winds down; a 2nd signal forces it
         try:

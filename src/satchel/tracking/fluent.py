@@ -12,8 +12,14 @@ call starts a run implicitly when none is active. How each run ends:
   (KILLED for Ctrl-C; ``sys.exit(0)`` counts as success);
 - a script that logs without ``with`` and exits normally: FINISHED, at interpreter exit (atexit);
 - a script that dies of an uncaught exception: FAILED (a chained ``sys.excepthook``; MLflow marks
-  these FINISHED). ``sys.exit(n)`` outside a ``with`` block cannot be told apart from a normal
-  exit by atexit, so it ends FINISHED: use a ``with`` block when that matters.
+  these FINISHED);
+- a script that logs without ``with`` and calls ``sys.exit(n)``: FAILED for a non-zero ``n``
+  (or a message), FINISHED for 0 / None. The first ``start_run`` wraps ``sys.exit`` to record
+  the code for the atexit handler (the original is still called).
+  Limit: a bare ``raise SystemExit(3)`` (or ``exit(3)`` / ``quit(3)`` in the REPL) outside a
+  ``with`` block bypasses ``sys.exit``; the interpreter consumes the exception before atexit
+  handlers run and ``sys.excepthook`` never sees SystemExit, so no standard-library hook can
+  observe its code: such a run ends FINISHED. Use ``sys.exit`` or a ``with`` block.
 
 Environment variables: ``SATCHEL_TRACKING_URI`` (the store), ``SATCHEL_EXPERIMENT_ID`` /
 ``SATCHEL_EXPERIMENT_NAME`` (the experiment of new runs; a missing name is created) and

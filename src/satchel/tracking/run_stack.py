@@ -235,8 +235,39 @@ def _install_hooks() -> None:
             previous(exc_type, exc, tb)
 
         sys.excepthook = _excepthook
+        _wrap_sys_exit()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# The code last passed to ``sys.exit``: atexit cannot see why the interpreter is exiting,
+# so the wrapper below remembers it. ``_NO_EXIT_CALL`` = the script ended on its own.
+_NO_EXIT_CALL = object()
+_exit_code: list[object] = [_NO_EXIT_CALL]
+
+
+def _wrap_sys_exit() -> None:
+    """Record ``sys.exit``'s code, then call the original (which raises SystemExit)."""
+    original = sys.exit
+
+    def exit(status: object = None) -> Any:
+        import threading  # already loaded by the heartbeat thread; a dict lookup
+
+        # sys.exit in another thread only ends that thread, not the process
+        if threading.current_thread() is threading.main_thread():
+            _exit_code[0] = status
+        return original(status)  # type: ignore[arg-type]
+
+    exit.__wrapped__ = original  # type: ignore[attr-defined]
+    exit.__doc__ = original.__doc__
+    sys.exit = exit
+
+
+def _exit_status() -> RunStatus:
+    code = _exit_code[0]
+    if code is _NO_EXIT_CALL or code is None or code == 0:
+        return RunStatus.FINISHED
+    return RunStatus.FAILED  # a non-zero int, or a message (which exits with status 1)
 
 
 def _after_fork_in_child() -> None:
@@ -247,7 +278,7 @@ def _after_fork_in_child() -> None:
 
 
 def _at_exit() -> None:
-    _end_all(RunStatus.FINISHED)
+    _end_all(_exit_status())
 
 
 def _end_all(status: RunStatus) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from satchel.errors import InvalidValueError
-from satchel.tracking.entities import ViewType
+from satchel.tracking.entities import RunStatus, ViewType
 from satchel.tracking.search import (
     FILTER_HINT,
     ORDER_HINT,
@@ -127,6 +127,25 @@ def _attribute(
     return found
 
 
+_STATUSES = tuple(s.value for s in RunStatus)
+
+
+def _check_statuses(cmp: Comparison) -> None:
+    """``status = 'DONE'`` can never match: say so instead of returning no runs. (LIKE
+    patterns are left alone.)"""
+    if cmp.op not in ("=", "!=", "IN", "NOT IN") or isinstance(cmp.value, float):
+        return
+    values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+    for value in values:
+        if value not in _STATUSES:
+            raise syntax_error(
+                "filter",
+                f"unknown run status {value!r}",
+                Token("value", cmp.value_token, cmp.value_pos),
+                f"statuses are {', '.join(_STATUSES)}",
+            )
+
+
 def _run_condition(
     cmp: Comparison,
     args: list[object],
@@ -135,6 +154,8 @@ def _run_condition(
     """One filter term; ``few`` is (the store's capped row counter, the cap), see runs_query."""
     if cmp.entity in (None, "attribute"):
         column, numeric = _attribute(RUN_ATTRIBUTES, cmp.key, cmp.pos, cmp.token, "filter")
+        if column == "r.status":
+            _check_statuses(cmp)
         return _condition(column, cmp, numeric, args)
     if cmp.entity not in _RUN_TABLES:
         raise syntax_error(

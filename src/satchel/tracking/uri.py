@@ -1,5 +1,11 @@
 """Which tracking store to talk to: explicit URI > ``SATCHEL_TRACKING_URI`` > ``./satchel/``.
 
+A plain path (no scheme, or ``file://``) follows one rule: a path ending in ``.db``, or an
+existing file, is the database file itself; any other path is a store DIRECTORY holding
+``satchel.db`` and ``artifacts/`` (like the default ``./satchel/``), created on first write.
+``sqlite:///path`` always names the database file (an existing directory there means the
+``satchel.db`` inside it).
+
 Every SQLite URI is returned absolute (``sqlite:////abs/dir/satchel.db``) so a child process
 started in another directory opens the very same database. Standard library only.
 """
@@ -33,7 +39,7 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     chosen = chosen.strip()
     scheme, sep, rest = chosen.partition("://")
     if not sep:
-        return _sqlite_uri(_db_file_for(chosen))
+        return _sqlite_uri(_plain_path_db(chosen))
     scheme = scheme.lower()
     if scheme == "sqlite":
         if not rest.startswith("/") or rest == "/":
@@ -43,7 +49,7 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
             )
         return _sqlite_uri(_db_file_for(rest[1:]))  # sqlite:///x -> "x", sqlite:////x -> "/x"
     if scheme == "file":
-        return _sqlite_uri(_db_file_for(rest))
+        return _sqlite_uri(_plain_path_db(rest))
     if scheme in _NOT_YET:
         raise StoreUnavailableError(
             f"tracking URI {chosen!r}: {scheme} stores are not implemented yet",
@@ -52,6 +58,14 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     raise InvalidValueError(
         f"tracking URI {chosen!r} has unknown scheme {scheme!r}", hint=f"supported: {SUPPORTED}"
     )
+
+
+def _plain_path_db(path: str) -> str:
+    """``x.db`` or an existing file: that file; anything else: the store directory ``x/``."""
+    full = os.path.abspath(os.path.expanduser(path))
+    if full.endswith(".db") or os.path.isfile(full):
+        return full
+    return os.path.join(full, DEFAULT_DB_NAME)
 
 
 def _db_file_for(path: str) -> str:

@@ -6,8 +6,10 @@ store's module is imported only when a URI of its scheme is used.
 
 from __future__ import annotations
 
+import os
 import threading
 
+from satchel.errors import StoreUnavailableError
 from satchel.tracking.uri import artifact_root_for, resolve_tracking_uri, sqlite_path
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms on every project's first log call
@@ -32,12 +34,31 @@ _cache: dict[str, Store] = {}
 _lock = threading.Lock()
 
 
-def get_store(uri: str | None = None) -> Store:
-    """The store for ``uri`` (explicit > SATCHEL_TRACKING_URI > ./satchel/satchel.db)."""
+def _sqlite_exists(uri: str) -> bool:
+    return os.path.isfile(sqlite_path(uri))
+
+
+# scheme -> does the store already exist? (for readers that must not create one)
+_EXISTS = {
+    "sqlite": _sqlite_exists,
+}
+
+
+def get_store(uri: str | None = None, create: bool = True) -> Store:
+    """The store for ``uri`` (explicit > SATCHEL_TRACKING_URI > ./satchel/satchel.db).
+
+    ``create=False`` (read-only commands): StoreUnavailableError instead of creating a store
+    that does not exist yet."""
     resolved = resolve_tracking_uri(uri)
     store = _cache.get(resolved)
     if store is not None:
         return store
+    if not create and not _EXISTS[resolved.partition("://")[0]](resolved):
+        shown = sqlite_path(resolved) if resolved.startswith("sqlite:") else resolved
+        raise StoreUnavailableError(
+            f"no tracking store at {shown}",
+            hint="run something first, or check --tracking-uri",
+        )
     with _lock:
         store = _cache.get(resolved)
         if store is None:

@@ -132,6 +132,11 @@ class Store(abc.ABC):
     ) -> PagedList[Run]:
         """MLflow's filter syntax, executed by the store (never by loading every run)."""
 
+    def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to ``limit`` run ids (active or deleted) starting with ``prefix``, sorted; lets
+        the CLI accept a short id. Optional: stores without it accept only full ids."""
+        raise NotImplementedError
+
     # -- liveness: runs whose owner died must not stay RUNNING ---------------------------
     @abc.abstractmethod
     def heartbeat(self, run_id: str, owner: str | None = None) -> None:

@@ -39,7 +39,7 @@ from satchel.tracking.store.sqlite_db import Database
 __all__ = ["SqliteStore"]
 
 RUN_NAME_TAG = "mlflow.runName"
-FAILURE_TAG = "satchel.failure_reason"
+FAILURE_TAG = "satchel.failure.reason"  # the runner writes the same tag
 
 _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?,?,?) "
@@ -450,6 +450,19 @@ class SqliteStore(Store):
                 ids, filter_string, run_view_type, max_results, order_by, page_token, few
             )
             return reads.run_page(conn, query)
+
+        return self.db.read(work)
+
+    def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        # a range on the primary key (an index seek), not LIKE (which SQLite cannot index
+        # case-sensitively); run ids are lowercase hex, so prefix + "g" bounds the range
+        def work(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT run_uuid FROM runs WHERE run_uuid >= ? AND run_uuid < ? "
+                "ORDER BY run_uuid LIMIT ?",
+                (prefix, prefix + "g", int(limit)),
+            ).fetchall()
+            return [r[0] for r in rows]
 
         return self.db.read(work)
 
