@@ -18,15 +18,17 @@ from satchel.tracking.store.sqlite import SqliteStore
 WRITERS = 8
 PER_WRITER = 5000
 
+# Each writer is project code as `satchel run` launches it: the public fluent API, resuming
+# the run named by SATCHEL_RUN_ID; every log_metric call is its own committed write.
 WRITER = textwrap.dedent("""
-    import sys, time
-    from satchel.tracking.entities import Metric
-    from satchel.tracking.store.sqlite import SqliteStore
+    import os, sys
     db, root, run_id, worker, count = sys.argv[1:6]
-    store = SqliteStore(db, root)
+    os.environ["SATCHEL_TRACKING_URI"] = "sqlite:///" + db
+    os.environ["SATCHEL_RUN_ID"] = run_id
+    import satchel
     key = f"w{worker}"
     for step in range(int(count)):
-        store.log_batch(run_id, metrics=[Metric(key, float(step), int(time.time() * 1000), step)])
+        satchel.log_metric(key, float(step), step=step)
         if step == 0 or step % 1000 == 999:
             print(step, flush=True)
     print("done", flush=True)
