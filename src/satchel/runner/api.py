@@ -58,7 +58,6 @@ def _delegate(request: RunRequest, synchronous: bool) -> SubmittedRun:
 
 def run_project(
     uri: str,
-    *,
     entry_point: str = "main",
     parameters: dict[str, Any] | None = None,
     version: str | None = None,
@@ -73,6 +72,12 @@ def run_project(
     tracking_uri: str | None = None,
     refresh_env: bool = False,
 ) -> SubmittedRun:
+    """Run a project as a tracked run, like ``satchel run``; returns a ``SubmittedRun``.
+
+    Synchronous (default): blocks; raises RunFailedError if the run did not finish. Inside a
+    running project the new run is nested (``mlflow.parentRunId``) and inherits the parent's
+    environment manager and backend unless given. ``backend=None`` means inherited or local.
+    """
     from satchel.runner.lifecycle import execute
     from satchel.runner.submitted import submit
     from satchel.tracking.uri import resolve_tracking_uri
