@@ -18,13 +18,10 @@ their ready marker last, so an interrupted build never looks usable.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
 import os
 import re
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,6 +56,8 @@ def env_key(lock_text: str, python_version: str, manager: str, extra: str = "") 
 
 @dataclass(frozen=True)
 class LockRecord:
+    """A declared spec's resolved lock: the env key it maps to and its python."""
+
     key: str
     python: str  # version actually found, "3.11.7"
     python_path: str
@@ -67,6 +66,8 @@ class LockRecord:
 
 @dataclass(frozen=True)
 class EnvInfo:
+    """One cached environment, as ``satchel envs list`` shows it."""
+
     key: str
     path: Path
     python: str
@@ -79,6 +80,8 @@ class EnvInfo:
 
 @dataclass(frozen=True)
 class GcReport:
+    """What ``satchel envs gc`` removed, and what it kept and why."""
+
     freed: tuple[tuple[str, int], ...]  # (what, bytes) for each thing removed
     skipped: tuple[tuple[str, str], ...]  # (env key, why) for each env kept although old
 
@@ -153,11 +156,13 @@ class EnvCache:
 
     def install(self, key: str, populate: Callable[[Path, Path], None], meta: dict) -> Path:
         """Build env ``key`` via ``populate(tmp, final)``; the caller holds the key's lock."""
+        import shutil  # not on a warm run's path
+
         final = self.env_dir(key)
         self.sweep(key)
         if final.exists():  # present but not ready/healthy: a leftover, never in use
             _remove_tree(final)
-        tmp = self.root / f"{key}.tmp-{os.getpid()}-{secrets.token_hex(3)}"
+        tmp = self.root / f"{key}.tmp-{os.getpid()}-{os.urandom(3).hex()}"
         try:
             populate(tmp, final)
             meta = {**meta, "size": _dir_size(tmp), "created": time.time()}
@@ -170,6 +175,8 @@ class EnvCache:
         return final
 
     def sweep(self, name: str) -> None:
+        import shutil  # not on a warm run's path
+
         # Called under the name's lock: any temp dir for it belongs to a dead builder.
         for stale in self.root.glob(f"{name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -267,6 +274,8 @@ class EnvCache:
         return None
 
     def _gc_temp_dirs(self) -> list[tuple[str, int]]:
+        import shutil  # not on a warm run's path
+
         freed = []
         for tmp in self.root.glob("*.tmp-*") if self.root.is_dir() else []:
             name = tmp.name.split(".tmp-")[0]  # an env key, or a declared hash (virtualenv)
@@ -308,6 +317,8 @@ class EnvCache:
 
     def _owns(self, name: str) -> bool:
         """Whether the cache still holds something a lock called ``*-<name>`` guards."""
+        import glob  # not on a warm run's path
+
         return (
             self.env_dir(name).exists()
             or (self.root / "locks" / f"{name}.json").exists()
@@ -317,14 +328,16 @@ class EnvCache:
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(3)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(3).hex()}")
     tmp.write_text(text)
     os.replace(tmp, path)
 
 
 def _remove_tree(path: Path) -> None:
+    import shutil  # not on a warm run's path
+
     # Rename first so a half-deleted env can never be mistaken for the real one.
-    doomed = path.with_name(f"{path.name}.tmp-rm-{os.getpid()}-{secrets.token_hex(3)}")
+    doomed = path.with_name(f"{path.name}.tmp-rm-{os.getpid()}-{os.urandom(3).hex()}")
     try:
         os.replace(path, doomed)
     except FileNotFoundError:

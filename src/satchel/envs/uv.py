@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import shutil
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from satchel.envs.base import Reporter
 from satchel.envs.cache import EnvCache, LockRecord, env_key
-from satchel.envs.interpreters import Interpreter, find_python, uv_bin, uv_environ
 from satchel.envs.python_spec import DeclaredSpec
 from satchel.envs.venv_manager import VenvManager, logged_run
+
+if TYPE_CHECKING:  # the interpreter lookup is imported by a build only, not a cached run
+    from satchel.envs.interpreters import Interpreter
 
 __all__ = ["UvManager", "installed_lock"]
 
@@ -51,6 +51,8 @@ class UvManager(VenvManager):
         log: Path,
         report: Reporter,
     ) -> tuple[LockRecord, bool]:
+        from satchel.envs.interpreters import find_python, uv_bin, uv_environ
+
         interp = find_python(spec.python, where=spec.source, log_path=log)
         cache.sweep(declared)  # we hold spec-<declared>: its scratch dirs are a dead build's
         if previous is not None and previous.python == interp.version:
@@ -80,6 +82,10 @@ class UvManager(VenvManager):
             f"resolving and installing {len(spec.requirements)} requirements "
             f"for Python {interp.version} ..."
         )
+        import secrets  # build path only: a warm run skips their imports (~4 ms)
+        import shutil
+        import tempfile
+
         scratch = cache.root / f"{declared}.tmp-{os.getpid()}-{secrets.token_hex(3)}"
         try:
             with tempfile.TemporaryDirectory(prefix="satchel-resolve-") as inputs:
@@ -129,6 +135,8 @@ class UvManager(VenvManager):
         self, tmp: Path, interp: Interpreter, pip_args: list[str], root: Path, log: Path
     ) -> None:
         """``uv venv`` at ``tmp``, then ``uv pip <pip_args>`` into it (nothing if empty)."""
+        from satchel.envs.interpreters import uv_bin, uv_environ
+
         env = uv_environ()
         # --relocatable: scripts find their python relative to themselves, so the rename
         # from the temp dir to the final directory leaves every console script working.

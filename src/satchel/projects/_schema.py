@@ -6,16 +6,14 @@ for misspelt keys. MLflow validates nothing (typos are silently ignored); we do.
 
 from __future__ import annotations
 
-import difflib
 import re
 import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from satchel.errors import SpecError
+from satchel.projects._yamlcache import cached_parse
 from satchel.projects.params import PARAM_TYPES, convert_value
 from satchel.projects.spec import DockerEnv, EntryPoint, EnvDecl, ParamSpec, Project
 
@@ -43,23 +41,42 @@ class _Ctx:
         return SpecError(f"{self.spec_path}: {where}: {problem}")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+def _unique_key_loader() -> Any:
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one).
+    Built on first use: yaml is imported only when a document is not in the cache."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    UniqueKeyLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping
+    )
+    return UniqueKeyLoader
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
+def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml
 
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    try:
+        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise SpecError(f"{path}{line}: invalid YAML: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: invalid YAML: {err}") from None
 
 
 def read_yaml(path: Path) -> Any:
@@ -67,14 +84,7 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"{path}: cannot read the file: {err}") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"{path}{line}: invalid YAML: {err.problem or err.context}") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: invalid YAML: {err}") from None
+    return cached_parse(text, "mlproject", lambda t: _parse_yaml(path, t))
 
 
 def parse_project(root: Path, spec_path: Path) -> Project:
@@ -267,6 +277,8 @@ def _key(ctx: _Ctx, key: Any) -> str:
 
 
 def _did_you_mean(word: str, candidates: Any) -> str:
+    import difflib  # error path only
+
     match = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 

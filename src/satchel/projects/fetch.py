@@ -27,6 +27,8 @@ SourceType = Literal["local", "git", "zip"]
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """Where the code of a run came from (the ``mlflow.source.*`` facts)."""
+
     uri: str  # as the user gave it
     name: str  # the mlflow.source.name value
     type: SourceType
@@ -42,6 +44,8 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class Fetched:
+    """A project ready to run from ``root``; ``cleanup`` removes what fetching made."""
+
     root: Path  # the directory the command runs in
     source: SourceInfo
     cleanup: Callable[[], None]

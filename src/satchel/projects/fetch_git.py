@@ -13,7 +13,6 @@ import fcntl
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +64,8 @@ def is_bare_repo(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class RepoFacts:
+    """The state of a local git work tree: root, commit, branch, remote."""
+
     repo_root: Path
     commit: str | None  # None: no commit yet
     branch: str | None  # None: detached HEAD
@@ -115,6 +116,7 @@ def fetch_remote(
 ) -> Fetched:
     """A fresh checkout of ``url`` at ``version`` (default branch if None), from the mirror."""
     import hashlib  # here: a local run never needs it (its OpenSSL load costs ~4 ms)
+    import tempfile
 
     cache = Path(cache_dir) if cache_dir is not None else satchel_home() / "git"
     cache.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,8 @@ _EXTRA_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 @dataclass(frozen=True)
 class ResolvedParams:
+    """The parameters of one run: declared ones typed, undeclared ones as given."""
+
     declared: dict[str, Any] = field(default_factory=dict)  # typed values, declaration order
     extra: dict[str, str] = field(default_factory=dict)  # undeclared -P keys, given order
 
@@ -183,6 +185,8 @@ def resolve_parameters(
 def near_misses(entry_point: EntryPoint, resolved: ResolvedParams) -> list[str]:
     """Warnings for extra -P keys that look like typos of declared ones (``alpah``): they are
     still passed as ``--key value``, as MLflow does, but the user should hear about it."""
+    if not resolved.extra:
+        return []  # the usual case: no difflib import
     import difflib
 
     warnings = []

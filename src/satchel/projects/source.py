@@ -31,6 +31,8 @@ _NEVER = {".git", ".hg", ".svn", "__pycache__"}  # not code, in any directory
 
 @dataclass(frozen=True)
 class Captured:
+    """What ``capture_source`` wrote: the snapshot, the diff, and their tags."""
+
     tags: dict[str, str]
     snapshot: Path
     diff: Path | None = None

@@ -6,7 +6,6 @@ the key path (``entry_points / train / parameters / alpha``) and what is allowed
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,8 @@ EnvKind = Literal["python_env", "conda_env", "docker", "none"]
 
 @dataclass(frozen=True)
 class ParamSpec:
+    """One declared parameter of an entry point: its type, default and bounds."""
+
     name: str
     type: ParamType = "string"
     default: Any = None  # already converted to the type; None = required (unless optional)
@@ -47,6 +48,8 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class EntryPoint:
+    """A named command template and the parameters it declares."""
+
     name: str
     command: str  # str.format template; values are shell-quoted at render time
     parameters: dict[str, ParamSpec] = field(default_factory=dict)
@@ -55,6 +58,8 @@ class EntryPoint:
 
 @dataclass(frozen=True)
 class DockerEnv:
+    """The ``docker_env`` declaration: image, volumes, environment variables."""
+
     image: str
     volumes: tuple[str, ...] = ()
     # (NAME, None) copies NAME from the host; (NAME, value) sets it explicitly
@@ -77,6 +82,8 @@ class EnvDecl:
 
 @dataclass(frozen=True)
 class Project:
+    """A validated project: where it runs, its environment and its entry points."""
+
     root: Path  # absolute directory the command runs in (after #subdir)
     name: str | None
     spec_path: Path | None  # the MLproject file, None for a bare directory of scripts
@@ -134,6 +141,8 @@ def _unknown_entry_point(project: Project, name: str) -> str:
     candidates = list(project.entry_points) + scripts
     where = project.spec_path or project.root
     msg = f"Could not find entry point {name!r} in {where}"
+    import difflib  # error path only
+
     guess = difflib.get_close_matches(name, candidates, n=1)
     if guess:
         msg += f" (did you mean {guess[0]!r}?)"

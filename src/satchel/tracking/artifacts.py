@@ -23,6 +23,8 @@ _COPY_BUFFER = 1024 * 1024
 
 @dataclass(frozen=True)
 class FileInfo:
+    """One entry of an artifact listing."""
+
     path: str  # relative to the repository root, '/'-separated
     is_dir: bool
     file_size: int | None

@@ -57,13 +57,21 @@ def parse_status(status: RunStatus | str) -> RunStatus:
         ) from None
 
 
-def _user() -> str:
-    import getpass
-
+def current_user() -> str:
+    """getpass.getuser(), without importing getpass (and termios) on every run."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
     try:
-        return getpass.getuser()
+        import pwd
+
+        return pwd.getpwuid(os.getuid())[0]
     except Exception:  # no passwd entry (some containers): not worth failing a run over
         return "unknown"
+
+
+_user = current_user
 
 
 class Client:

@@ -21,6 +21,8 @@ __all__ = ["Handle", "LaunchSpec", "Launcher"]
 
 @dataclass(frozen=True)
 class LaunchSpec:
+    """Everything a launcher needs to start one run's command."""
+
     run_id: str
     command: str  # the rendered shell command; every value in it already shell-quoted
     workdir: Path  # where the command runs (the project root)
