@@ -145,3 +145,21 @@ def test_gc_removes_orphaned_lock_files_but_not_held_or_owned_ones() -> None:
     out = run_cli("envs", "gc", "--older-than", "30d")
     assert f"removed lock file {held.name}" in out.stdout and not held.exists()
     assert all(p.exists() for p in owned)  # the env is recent: kept, and so are its locks
+
+
+def test_gc_sweeps_old_parsed_specs_and_a_run_reparses(tmp_path: Path) -> None:
+    from satchel.projects._yamlcache import cache_dir
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "MLproject").write_text("name: p\nentry_points:\n  main:\n    command: echo hi\n")
+    assert run_cli("run", str(project), "--env-manager", "local").returncode == 0
+    (entry,) = cache_dir().glob("*.json")  # the MLproject's parse, cached by its text
+    old = time.time() - 40 * 86400
+    os.utime(entry, (old, old))
+    out = run_cli("envs", "gc", "--older-than", "30d")
+    assert out.returncode == 0, out.stderr
+    assert f"parsed spec {entry.name}" in out.stdout and not entry.exists()
+    again = run_cli("run", str(project), "--env-manager", "local")
+    assert again.returncode == 0 and "hi" in again.stdout
+    assert entry.exists()  # parsed again and cached again

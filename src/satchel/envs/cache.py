@@ -257,6 +257,7 @@ class EnvCache:
                 freed.append((f"build log {log.name}", log.stat().st_size))
                 log.unlink()
         freed += self._gc_lock_files()
+        freed += _gc_parsed_specs(cutoff)
         return GcReport(tuple(freed), tuple(skipped))
 
     def _remove_env(self, env: EnvInfo) -> str | None:
@@ -352,3 +353,18 @@ def _dir_size(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(dirpath, name)).st_size
     return total
+
+
+def _gc_parsed_specs(cutoff: float) -> list[tuple[str, int]]:
+    """Parsed MLproject / python_env.yaml documents written before ``cutoff``: a cache of
+    parses only (any later run re-parses what it needs), so age alone decides."""
+    from satchel.projects._yamlcache import cache_dir
+
+    freed = []
+    for entry in cache_dir().glob("*.json") if cache_dir().is_dir() else []:
+        with contextlib.suppress(OSError):
+            stat = entry.stat()
+            if stat.st_mtime < cutoff:
+                entry.unlink()
+                freed.append((f"parsed spec {entry.name}", stat.st_size))
+    return freed
