@@ -71,11 +71,14 @@ def test_cancel_stops_the_detached_run(tmp_path: Path) -> None:
     run_id = out.stdout.strip()
     assert wait_for(pidfile.exists, 30)
     pgid = int(pidfile.read_text().split()[2])
-    cancelled = satchel_cli("runs", "cancel", run_id)
+    cancelled = satchel_cli("runs", "cancel", run_id[:8])  # a unique prefix will do
     assert cancelled.returncode == 0, cancelled.stderr
+    assert f"run {run_id} KILLED" in cancelled.stderr
     assert _client().get_run(run_id).info.status is RunStatus.KILLED
     assert wait_for(lambda: not group_alive(pgid), 15)
-    assert satchel_cli("runs", "wait", run_id).returncode == 1
+    assert satchel_cli("runs", "wait", run_id[:8]).returncode == 1
+    missing = satchel_cli("runs", "wait", "abcdef0")
+    assert missing.returncode == 1 and "no run with id or id prefix 'abcdef0'" in missing.stderr
 
 
 def test_submitted_run_api_async(tmp_path: Path) -> None:

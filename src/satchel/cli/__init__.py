@@ -19,6 +19,14 @@ from satchel.errors import SatchelError
 
 __all__ = ["main"]
 
+# Shared by every command's --tracking-uri (kept here, not in _options: `satchel run` must not
+# pay for importing the table/CSV machinery).
+TRACKING_URI_HELP = (
+    "Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database file) or any "
+    "other path (a store directory holding satchel.db and artifacts/) "
+    "[env SATCHEL_TRACKING_URI; default ./satchel/]."
+)
+
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when one is invoked (or listed), so

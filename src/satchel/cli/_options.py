@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from satchel.cli import TRACKING_URI_HELP
 from satchel.cli._output import FORMATS
 from satchel.errors import InvalidValueError, NotFoundError, UsageError
 from satchel.tracking.client import Client
@@ -44,9 +45,7 @@ def tracking_uri_option(fn: F) -> F:
         "--tracking-uri",
         envvar="SATCHEL_TRACKING_URI",
         metavar="URI",
-        help="Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database "
-        "file) or any other path (a store directory holding satchel.db and artifacts/) "
-        "[env SATCHEL_TRACKING_URI; default ./satchel/].",
+        help=TRACKING_URI_HELP,
     )(fn)
 
 

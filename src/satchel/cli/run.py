@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from satchel.cli import TRACKING_URI_HELP
 from satchel.errors import UsageError
 
 if TYPE_CHECKING:
@@ -84,6 +85,11 @@ def _dry_run(request: RunRequest) -> None:
     click.echo("\n".join(lines))
 
 
+_tracking_option = click.option(
+    "--tracking-uri", envvar="SATCHEL_TRACKING_URI", metavar="URI", help=TRACKING_URI_HELP
+)
+
+
 @click.command("run")
 @click.argument("uri")
 @click.option(
@@ -134,12 +140,7 @@ def _dry_run(request: RunRequest) -> None:
     is_flag=True,
     help="Print the project, parameters, environment and command; create nothing.",
 )
-@click.option(
-    "--tracking-uri",
-    envvar="SATCHEL_TRACKING_URI",
-    default=None,
-    help="Tracking store (default ./satchel/).",
-)
+@_tracking_option
 @click.option("--run-id", default=None, hidden=True, help="Internal: resume this run.")
 @click.pass_context
 def run_command(
@@ -203,19 +204,12 @@ def run_command(
         sys.exit(1)
 
 
-def _client(tracking_uri: str | None) -> Client:
-    from satchel.tracking.client import Client
-    from satchel.tracking.uri import resolve_tracking_uri
+def _run_ref(run_ref: str, tracking_uri: str | None) -> tuple[Client, str]:
+    """The store (which must exist) and the full id of RUN_ID (a unique prefix will do)."""
+    from satchel.cli._options import make_client, resolve_run_id
 
-    return Client(resolve_tracking_uri(tracking_uri))
-
-
-_tracking_option = click.option(
-    "--tracking-uri",
-    envvar="SATCHEL_TRACKING_URI",
-    default=None,
-    help="Tracking store (default ./satchel/).",
-)
+    client = make_client(tracking_uri, read_only=True)
+    return client, resolve_run_id(client, run_ref)
 
 
 @click.command("wait")
@@ -238,7 +232,8 @@ def wait(run_id: str, timeout: float | None, tracking_uri: str | None) -> None:
     """
     from satchel.runner.submitted import wait_run
 
-    status = wait_run(_client(tracking_uri), run_id, timeout)
+    client, run_id = _run_ref(run_id, tracking_uri)
+    status = wait_run(client, run_id, timeout)
     click.echo(f"satchel: run {run_id} {status.value}", err=True)
     sys.exit(0 if status.value == "FINISHED" else 1)
 
@@ -250,7 +245,8 @@ def cancel(run_id: str, tracking_uri: str | None) -> None:
     """Stop a running run (its whole process group); it ends KILLED."""
     from satchel.runner.submitted import cancel_run
 
-    status = cancel_run(_client(tracking_uri), run_id)
+    client, run_id = _run_ref(run_id, tracking_uri)
+    status = cancel_run(client, run_id)
     click.echo(f"satchel: run {run_id} {status.value}", err=True)
 
 
