@@ -34,18 +34,3 @@ def make_project(
 def run_in(python: str | Path, code: str) -> str:
     out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.strip()
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The real ``satchel`` CLI in a subprocess (tests/conftest.py's helper; a second
-    ``conftest`` module here would shadow that one's import)."""
-    import os
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "satchel", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ),
-    )

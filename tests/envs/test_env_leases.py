@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from envs_helpers import make_project, run_cli
+from envs_helpers import make_project
 
+from conftest import run_cli
 from satchel.envs.cache import EnvCache
 from satchel.envs.uv import UvManager
 from satchel.home import satchel_home

@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-# Not imported from conftest: with several conftest.py files in the tree, the module named
-# "conftest" is whichever pytest loaded first.
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+from conftest import RESOURCES, run_cli
+
 PROJECTS = RESOURCES / "projects"
 BIN = str(Path(sys.executable).parent)
 
@@ -28,20 +27,6 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.update(extra)
     return env
-
-
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real ``satchel`` CLI in a subprocess, as a user runs it (as conftest.run_cli)."""
-    return subprocess.run(
-        [sys.executable, "-m", "satchel", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def satchel_cli(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess[str]:

@@ -19,12 +19,13 @@ from satchel.runner.backends import get_launcher
 from satchel.runner.backends.base import LaunchSpec
 from satchel.runner.backends.local import LocalLauncher, launch_env
 from satchel.runner.client_path import client_path, package_dir
-from satchel.runner.heartbeat import Heartbeat, owner_id
+from satchel.runner.heartbeat import Heartbeat
 from satchel.runner.record import env_tags, run_tags
 from satchel.runner.request import Outcome, RunRequest
 from satchel.runner.submitted import runner_argv
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
+from satchel.tracking.store.liveness import owner_id
 
 
 # -- validate ---------------------------------------------------------------------------

@@ -7,30 +7,15 @@ SIGKILL, or a lost machine, never leaves a run RUNNING forever.
 
 from __future__ import annotations
 
-import os
 import threading
 from types import TracebackType
 
 from satchel.tracking.store.base import Store
+from satchel.tracking.store.liveness import owner_id
 
-__all__ = ["INTERVAL_SECONDS", "Heartbeat", "hostname", "owner_id"]
+__all__ = ["INTERVAL_SECONDS", "Heartbeat"]
 
 INTERVAL_SECONDS = 10.0
-
-
-def owner_id(pid: int | None = None) -> str:
-    """``host:pid`` of a runner process (this one by default)."""
-    return f"{hostname()}:{pid if pid is not None else os.getpid()}"
-
-
-def hostname() -> str:
-    """This machine's name (what socket.gethostname() says)."""
-    # os.uname() gives gethostname(2)'s answer without importing socket (~2 ms a run)
-    if hasattr(os, "uname"):
-        return os.uname().nodename
-    import socket
-
-    return socket.gethostname()
 
 
 class Heartbeat:

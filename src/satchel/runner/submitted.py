@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from satchel.errors import ExecutionError
 from satchel.runner.request import Outcome, RunRequest
 from satchel.tracking.client import Client, now_ms
 from satchel.tracking.entities import RunStatus, RunTag
-from satchel.tracking.store.liveness import pid_alive
+from satchel.tracking.store.liveness import hostname, owner_id, pid_alive
 
 __all__ = ["SubmittedRun", "WaitTimeoutError", "cancel_run", "runner_argv", "submit", "wait_run"]
 
@@ -134,7 +133,6 @@ def _pinned_version(request: RunRequest, plan_source_commit: str | None) -> str 
 def submit(request: RunRequest) -> SubmittedRun:
     """Validate, record, then start a detached runner for the rest; returns at once."""
     from satchel.home import satchel_home
-    from satchel.runner.heartbeat import owner_id
     from satchel.runner.lifecycle import start_record, validate
     from satchel.runner.record import ended_on_error
 
@@ -168,7 +166,7 @@ def submit(request: RunRequest) -> SubmittedRun:
 # -- wait / cancel by run id (any process, any shell) ----------------------------------
 def _runner_pid(client: Client, run_id: str) -> int | None:
     tags = client.get_run(run_id).data.tags
-    if tags.get("satchel.host") != socket.gethostname():
+    if tags.get("satchel.host") != hostname():
         return None
     pid = tags.get("satchel.runner.pid", "")
     return int(pid) if pid.isdigit() else None
