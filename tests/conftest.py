@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,6 +80,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+
+
+def kv(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """MLflow's ``[{"key", "value"}, ...]`` JSON lists as a dict."""
+    return {i["key"]: i["value"] for i in items or ()}
 
 
 def run_cli(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.cli.test_experiments_cli import assert_user_error
-from tests.conftest import run_cli
+from tests.conftest import kv, run_cli
 
 import satchel
 from satchel.cli._output import readable, table
@@ -118,7 +118,7 @@ def test_tables_are_readable_and_machine_outputs_exact(two_runs: list[str]) -> N
     shown = run_cli("runs", "show", two_runs[0]).stdout
     assert "0.3" in shown.split() and "0.30000000000000004" not in shown
     shown_json = json.loads(run_cli("runs", "show", two_runs[0], "-o", "json").stdout)
-    assert shown_json["params"]["alpha"] == "0.30000000000000004"
+    assert kv(shown_json["data"]["params"])["alpha"] == "0.30000000000000004"
 
 
 def test_readable_numbers_and_headers_cut_in_the_middle() -> None:

@@ -8,7 +8,7 @@ import json
 import subprocess
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import kv, run_cli
 
 import satchel
 
@@ -28,7 +28,7 @@ def test_create_list_rename_delete_restore() -> None:
     listed = json.loads(run_cli("experiments", "list", "-o", "json").stdout)
     assert {e["name"] for e in listed} == {"Default", "wine"}
     wine = next(e for e in listed if e["name"] == "wine")
-    assert wine["experiment_id"] == exp_id and wine["tags"] == {"team": "A"}
+    assert wine["experiment_id"] == exp_id and kv(wine["tags"]) == {"team": "A"}
     assert sorted(wine) == sorted(
         [
             "artifact_location",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from tests.cli.test_experiments_cli import assert_user_error
-from tests.conftest import run_cli
+from tests.conftest import kv, run_cli
 
 import satchel
 from satchel.tracking.entities import RunStatus
@@ -48,8 +48,9 @@ def test_list_filters_and_orders(three_runs: list[str]) -> None:
     listed = json.loads(proc.stdout)
     assert [r["info"]["run_id"] for r in listed] == [three_runs[1], three_runs[0]]
     first = listed[0]
-    assert sorted(first) == ["info", "metrics", "params", "tags"]
-    assert first["params"] == {"alpha": "0.3", "l1": "0.5"} and first["metrics"] == {"rmse": 0.45}
+    assert sorted(first) == ["data", "info", "inputs"]
+    assert kv(first["data"]["params"]) == {"alpha": "0.3", "l1": "0.5"}
+    assert kv(first["data"]["metrics"]) == {"rmse": 0.45}
     assert first["info"]["status"] == "FINISHED"
 
 
@@ -122,7 +123,7 @@ def test_show_prints_everything(three_runs: list[str]) -> None:
         assert expected in text.stdout, expected
     shown = json.loads(run_cli("runs", "show", three_runs[0], "-o", "json").stdout)
     assert shown["artifacts"] == [{"file_size": 1, "is_dir": False, "path": "notes/a.txt"}]
-    assert shown["metrics"] == {"rmse": 0.3} and shown["info"]["run_name"] == "net-0"
+    assert kv(shown["data"]["metrics"]) == {"rmse": 0.3} and shown["info"]["run_name"] == "net-0"
     rows = list(
         csv.DictReader(io.StringIO(run_cli("runs", "show", three_runs[0], "-o", "csv").stdout))
     )
@@ -161,8 +162,8 @@ def test_delete_and_restore(three_runs: list[str]) -> None:
 def test_reap_ends_runs_of_dead_processes() -> None:
     client = satchel.Client()
     run_id = client.create_run("0").info.run_id
-    client.store.heartbeat(run_id, owner="some-other-host:12345")
-    client.store.heartbeat(run_id)
+    client.heartbeat(run_id, owner="some-other-host:12345")
+    client.heartbeat(run_id)
     assert run_cli("runs", "reap").stdout.strip() == "No dead runs."
     proc = run_cli("runs", "reap", "--stale-after", "0")
     assert run_id in proc.stdout and "FAILED" in proc.stdout

@@ -25,7 +25,7 @@ from satchel.runner.request import Outcome, RunRequest
 from satchel.runner.submitted import runner_argv
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
-from satchel.tracking.store.liveness import owner_id
+from satchel.tracking.liveness import owner_id
 
 
 # -- validate ---------------------------------------------------------------------------
@@ -292,12 +292,12 @@ def test_finish_records_reason(tmp_path: Path) -> None:
 def test_heartbeat_beats_at_once_then_regularly(tmp_path: Path) -> None:
     client = Client(f"sqlite:///{tmp_path / 'db.sqlite'}")
     run_id = client.create_run("0").info.run_id
-    with Heartbeat(client.store, run_id, interval=0.05) as beat:
+    with Heartbeat(client, run_id, interval=0.05) as beat:
         assert beat.beats == 1
         assert wait_for(lambda: beat.beats >= 3, 5)
     assert beat.owner == owner_id() and beat.owner.endswith(f":{os.getpid()}")
     # this runner is alive: the reaper leaves its run alone
-    assert run_id not in client.store.reap_dead_runs(stale_after_ms=60_000)
+    assert run_id not in client.reap_dead_runs(stale_after_ms=60_000)
 
 
 def test_client_path_holds_only_satchel(tmp_path: Path) -> None:

@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 
 from satchel.errors import InvalidValueError, NotFoundError
-from satchel.tracking.artifacts import (
-    FileInfo,
-    LocalArtifactRepository,
-    get_artifact_repository,
-)
+from satchel.tracking.artifacts import FileInfo, get_artifact_repository
+from satchel.tracking.artifacts.local import LocalArtifactRepository
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import kv, run_cli
 
 import satchel
 from satchel.tracking.entities import RunStatus
@@ -154,7 +154,7 @@ def test_sigkilled_script_is_reaped_not_left_running() -> None:
     listed = json.loads(run_cli("runs", "list", "-o", "json").stdout)
     (entry,) = [r for r in listed if r["info"]["run_id"] == run_id]
     assert entry["info"]["status"] == "FAILED"
-    assert entry["metrics"] == {"m": 1.0}
+    assert kv(entry["data"]["metrics"]) == {"m": 1.0}
 
 
 def test_wine_regression_example_from_the_issue() -> None:

@@ -16,8 +16,8 @@ from satchel.tracking.search import (
     parse_filter,
     parse_order_by,
 )
-from satchel.tracking.search_sql import like_to_glob
 from satchel.tracking.store.sqlite import SqliteStore
+from satchel.tracking.store.sqlite_search import like_to_glob
 
 # name, start, status, metrics, params, tags
 RUNS = [

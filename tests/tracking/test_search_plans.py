@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from satchel.tracking.entities import Metric, Param, RunTag, ViewType
-from satchel.tracking.search_sql import runs_query
 from satchel.tracking.store import sqlite_reads as reads
 from satchel.tracking.store.sqlite import SqliteStore
+from satchel.tracking.store.sqlite_search import runs_query
 
 FILTERS = [
     "metrics.rmse < 0.5",

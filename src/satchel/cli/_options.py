@@ -8,7 +8,7 @@ and the run view (``--all`` / ``--deleted``).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
@@ -24,8 +24,6 @@ __all__ = [
     "find_experiment",
     "make_client",
     "output_option",
-    "resolve_run_id",
-    "resolve_run_ids",
     "selected_experiment_ids",
     "tracking_uri_option",
     "view_options",
@@ -33,11 +31,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-RUN_ID_LENGTH = 32
-MIN_PREFIX = 6  # shorter prefixes match too much to be worth typing
-SHOWN_CANDIDATES = 5
-_HEX = frozenset("0123456789abcdef")
 
 
 def tracking_uri_option(fn: F) -> F:
@@ -93,9 +86,7 @@ def make_client(tracking_uri: str | None, read_only: bool = False) -> Client:
     "no tracking store at X" otherwise), so listing never creates an empty store."""
     client = Client(tracking_uri or None)
     if read_only:
-        from satchel.tracking.store import get_store
-
-        get_store(client.tracking_uri, create=False)
+        client.require_store()
     return client
 
 
@@ -171,36 +162,3 @@ def _all_pages(client: Client) -> list[Experiment]:
         token = page.token
         if not token:
             return found
-
-
-def resolve_run_id(client: Client, ref: str) -> str:
-    """A full run id from ``ref``: a full id as is, or a unique prefix of >= 6 hex characters
-    (like git's short hashes). One store query on the primary key, never a scan of runs."""
-    prefix = ref.strip().lower()
-    if len(prefix) >= RUN_ID_LENGTH or len(prefix) < MIN_PREFIX or not set(prefix) <= _HEX:
-        return ref  # a full id (or not an id at all): the lookup itself says "not found"
-    try:
-        found = client.store.run_ids_with_prefix(prefix, SHOWN_CANDIDATES + 1)
-    except NotImplementedError:
-        return ref
-    if not found:
-        raise NotFoundError(
-            f"no run with id or id prefix {ref!r}", hint="list runs with `satchel runs list --all`"
-        )
-    if len(found) > 1:
-        shown = ", ".join(found[:SHOWN_CANDIDATES]) + (
-            ", …" if len(found) > SHOWN_CANDIDATES else ""
-        )
-        raise InvalidValueError(
-            f"run id prefix {ref!r} is ambiguous: it matches {shown}",
-            hint="type more characters of the id",
-        )
-    return found[0]
-
-
-def resolve_run_ids(client: Client, refs: Sequence[str]) -> list[str]:
-    """Every ref resolved AND checked to exist before a command changes anything."""
-    run_ids = [resolve_run_id(client, ref) for ref in refs]
-    for run_id in run_ids:
-        client.get_run(run_id)  # NotFoundError names the unknown one
-    return run_ids

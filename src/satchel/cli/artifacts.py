@@ -11,15 +11,11 @@ from typing import Any
 
 import click
 
-from satchel.cli._options import (
-    make_client,
-    output_option,
-    resolve_run_id,
-    tracking_uri_option,
-)
+from satchel.cli._options import make_client, output_option, tracking_uri_option
 from satchel.cli._output import emit
 from satchel.errors import NotFoundError
 from satchel.tracking.client import Client
+from satchel.tracking.views import resolve_run_id
 
 __all__ = ["artifacts"]
 

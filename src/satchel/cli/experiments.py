@@ -1,8 +1,9 @@
 """``satchel experiments create|list|rename|delete|restore``.
 
-JSON shape of ``list --output json``: a list of
-``{"experiment_id", "name", "lifecycle_stage", "artifact_location", "creation_time",
-"last_update_time", "tags"}`` (times in ms since the epoch).
+JSON shape of ``list --output json``: a list of MLflow's experiment JSON
+(``satchel.tracking.serialize``): ``{"experiment_id", "name", "lifecycle_stage",
+"artifact_location", "creation_time", "last_update_time", "tags": [{"key", "value"}]}``
+(times in ms since the epoch; ``tags`` left out when there are none).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from satchel.cli._options import (
 from satchel.cli._output import emit, fmt_time
 from satchel.errors import UsageError
 from satchel.tracking.entities import Experiment
+from satchel.tracking.serialize import experiment_to_dict
 
 __all__ = ["experiments"]
 
@@ -63,18 +65,6 @@ def create(
     click.echo(f"Created experiment {name!r} with id {experiment_id}")
 
 
-def _as_dict(experiment: Experiment) -> dict[str, object]:
-    return {
-        "experiment_id": experiment.experiment_id,
-        "name": experiment.name,
-        "lifecycle_stage": str(experiment.lifecycle_stage),
-        "artifact_location": experiment.artifact_location,
-        "creation_time": experiment.creation_time,
-        "last_update_time": experiment.last_update_time,
-        "tags": dict(experiment.tags),
-    }
-
-
 @experiments.command("list")
 @view_options
 @output_option
@@ -102,7 +92,13 @@ def list_(show_all: bool, deleted_only: bool, output: str, tracking_uri: str | N
         for e in found
     ]
     columns = ["id", "name", "stage", "created", "artifact_location"]
-    emit(output, rows, columns, json_obj=[_as_dict(e) for e in found], empty="No experiments.")
+    emit(
+        output,
+        rows,
+        columns,
+        json_obj=[experiment_to_dict(e) for e in found],
+        empty="No experiments.",
+    )
 
 
 @experiments.command("rename")

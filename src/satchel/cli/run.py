@@ -206,7 +206,8 @@ def run_command(
 
 def _run_ref(run_ref: str, tracking_uri: str | None) -> tuple[Client, str]:
     """The store (which must exist) and the full id of RUN_ID (a unique prefix will do)."""
-    from satchel.cli._options import make_client, resolve_run_id
+    from satchel.cli._options import make_client
+    from satchel.tracking.views import resolve_run_id
 
     client = make_client(tracking_uri, read_only=True)
     return client, resolve_run_id(client, run_ref)

@@ -1,11 +1,13 @@
 """``satchel runs list|show|compare|delete|restore|reap``.
 
-Reading commands first reap runs whose owning process is gone (``Store.reap_dead_runs``), so
-a SIGKILLed script's run never shows RUNNING. JSON shapes (``--output json``):
+Reading commands first reap runs whose owning process is gone (``tracking.views.fresh_client``),
+so a SIGKILLed script's run never shows RUNNING. JSON shapes (``--output json``) are MLflow's
+REST shapes (``satchel.tracking.serialize``), the same the server answers with:
 
-- ``list``: a list of runs, each ``{"info": {...}, "params": {}, "metrics": {}, "tags": {}}``
-  (``info`` holds run_id, run_name, experiment_id, status, user_id, start_time, end_time,
-  artifact_uri, lifecycle_stage; times in ms since the epoch);
+- ``list``: a list of runs, each ``{"info": {...}, "data": {"params": [{"key", "value"}],
+  "metrics": [{"key", "value", "timestamp", "step"}], "tags": [...]}, "inputs": {}}``
+  (``info`` holds run_id, run_uuid, run_name, experiment_id, status, user_id, start_time,
+  end_time, artifact_uri, lifecycle_stage; times in ms since the epoch);
 - ``show``: one such run plus ``"artifacts": [{"path", "is_dir", "file_size"}]``;
 - ``compare``: ``{"runs": [{"run_id", "run_name"}], "rows": [{"kind": "param"|"metric",
   "key", "values": [one per run, null when missing], "differs": bool}]}``.
@@ -24,8 +26,6 @@ from satchel.cli._options import (
     experiment_options,
     make_client,
     output_option,
-    resolve_run_id,
-    resolve_run_ids,
     selected_experiment_ids,
     tracking_uri_option,
     view_options,
@@ -35,10 +35,13 @@ from satchel.cli._output import cell, emit, fmt_duration, fmt_time, readable, ta
 from satchel.errors import NotFoundError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run
+from satchel.tracking.liveness import STALE_AFTER_MS
+from satchel.tracking.serialize import run_info_to_dict, run_to_dict
+from satchel.tracking.views import compare_rows, fresh_client, resolve_run_ids, show_run
 
 __all__ = ["runs"]
 
-STALE_AFTER_S = 60  # no heartbeat for this long and the owner cannot be checked: dead
+STALE_AFTER_S = STALE_AFTER_MS / 1000
 SHOW_CELL = 120  # `runs show` has room for longer values than a many-column list
 TABLE_METRICS = 6  # metric columns shown by `runs list` in a table (all of them in csv/json)
 
@@ -46,30 +49,6 @@ TABLE_METRICS = 6  # metric columns shown by `runs list` in a table (all of them
 @click.group()
 def runs() -> None:
     """List, inspect, compare, delete and restore runs."""
-
-
-def _reap(client: Client, stale_after_s: float = STALE_AFTER_S) -> list[str]:
-    return client.store.reap_dead_runs(int(stale_after_s * 1000))
-
-
-def run_dict(run: Run) -> dict[str, Any]:
-    info = run.info
-    return {
-        "info": {
-            "run_id": info.run_id,
-            "run_name": info.run_name,
-            "experiment_id": info.experiment_id,
-            "status": str(info.status),
-            "user_id": info.user_id,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "artifact_uri": info.artifact_uri,
-            "lifecycle_stage": str(info.lifecycle_stage),
-        },
-        "params": dict(run.data.params),
-        "metrics": dict(run.data.metrics),
-        "tags": dict(run.data.tags),
-    }
 
 
 @runs.command("list")
@@ -110,9 +89,8 @@ def list_(
 ) -> None:
     """List runs of one experiment (every active experiment when none is given)."""
     view = view_type(show_all, deleted_only)  # usage errors first, before the store
-    client = make_client(tracking_uri, read_only=True)
+    client = fresh_client(tracking_uri)
     ids = selected_experiment_ids(client, experiment_name, experiment_id, view)
-    _reap(client)
     found = client.search_runs(ids, filter_string, view, max_results, list(order_by) or None)
     metric_keys = sorted({k for r in found for k in r.data.metrics})
     if output == "table":
@@ -125,7 +103,7 @@ def list_(
         output,
         rows,
         columns,
-        json_obj=[run_dict(r) for r in found],
+        json_obj=[run_to_dict(r) for r in found],
         empty="No runs.",
         keep=("run_id", "started"),
     )
@@ -175,34 +153,20 @@ def _list_row(run: Run, metric_keys: Sequence[str], names: dict[str, str]) -> di
 @tracking_uri_option
 def show(run_id: str, output: str, tracking_uri: str | None) -> None:
     """Print a run: its info, params, latest metrics, tags and artifacts."""
-    client = make_client(tracking_uri, read_only=True)
-    _reap(client)
-    run = client.get_run(resolve_run_id(client, run_id))
-    run_id = run.info.run_id
-    artifacts = _artifact_rows(client, run_id)
+    client = fresh_client(tracking_uri)
+    run, artifacts = show_run(client, run_id)
     if output == "json":
-        click.echo(to_json({**run_dict(run), "artifacts": artifacts}))
+        click.echo(to_json({**run_to_dict(run), "artifacts": artifacts}))
     elif output == "csv":
         emit("csv", _show_csv_rows(run, artifacts), ["section", "key", "value"])
     else:
         click.echo(_show_text(client, run, artifacts))
 
 
-def _artifact_rows(client: Client, run_id: str) -> list[dict[str, Any]]:
-    """Every artifact file (directories walked), as path / is_dir / file_size."""
-    rows: list[dict[str, Any]] = []
-    pending: list[str | None] = [None]
-    while pending:
-        for info in client.list_artifacts(run_id, pending.pop()):
-            if info.is_dir:
-                pending.append(info.path)
-            else:
-                rows.append({"path": info.path, "is_dir": False, "file_size": info.file_size})
-    return sorted(rows, key=lambda r: r["path"])
-
-
 def _show_csv_rows(run: Run, artifacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{"section": "info", "key": k, "value": v} for k, v in run_dict(run)["info"].items()]
+    rows = [
+        {"section": "info", "key": k, "value": v} for k, v in run_info_to_dict(run.info).items()
+    ]
     for section in ("params", "metrics", "tags"):
         data = getattr(run.data, section)
         rows += [{"section": section, "key": k, "value": data[k]} for k in sorted(data)]
@@ -263,7 +227,7 @@ def compare(
         raise click.UsageError("compare needs at least two run ids")
     client = make_client(tracking_uri, read_only=True)
     found = [client.get_run(r) for r in resolve_run_ids(client, run_ids)]
-    rows = _compare_rows(found)
+    rows = compare_rows(found)
     if only_diff:
         rows = [r for r in rows if r["differs"]]
     if output == "json":
@@ -287,17 +251,6 @@ def compare(
 
 def _run_label(run: Run) -> str:
     return f"{run.info.run_name} ({run.info.run_id[:8]})"
-
-
-def _compare_rows(found: Sequence[Run]) -> list[dict[str, Any]]:
-    rows = []
-    for kind, attr in (("param", "params"), ("metric", "metrics")):
-        keys = sorted({k for r in found for k in getattr(r.data, attr)})
-        for key in keys:
-            values = [getattr(r.data, attr).get(key) for r in found]
-            differs = len({repr(v) for v in values}) > 1
-            rows.append({"kind": kind, "key": key, "values": values, "differs": differs})
-    return rows
 
 
 @runs.command("delete")
@@ -334,7 +287,7 @@ def restore(run_ids: tuple[str, ...], tracking_uri: str | None) -> None:
 @tracking_uri_option
 def reap(stale_after: float, tracking_uri: str | None) -> None:
     """Mark FAILED every RUNNING run whose owning process is gone; print what was ended."""
-    ended = _reap(make_client(tracking_uri), stale_after)
+    ended = make_client(tracking_uri).reap_dead_runs(int(stale_after * 1000))
     for run_id in ended:
         click.echo(f"Marked run {run_id} FAILED: its process is gone")
     if not ended:

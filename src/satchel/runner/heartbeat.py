@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from satchel.tracking.store.base import Store
-from satchel.tracking.store.liveness import owner_id
+from satchel.tracking.client import Client
+from satchel.tracking.liveness import owner_id
 
 __all__ = ["INTERVAL_SECONDS", "Heartbeat"]
 
@@ -19,16 +19,16 @@ INTERVAL_SECONDS = 10.0
 
 
 class Heartbeat:
-    """``with Heartbeat(store, run_id):`` beats once at once, then every ``interval`` s."""
+    """``with Heartbeat(client, run_id):`` beats once at once, then every ``interval`` s."""
 
     def __init__(
         self,
-        store: Store,
+        client: Client,
         run_id: str,
         owner: str | None = None,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
-        self.store = store
+        self.client = client
         self.run_id = run_id
         self.owner = owner or owner_id()
         self.interval = interval
@@ -38,7 +38,7 @@ class Heartbeat:
 
     def beat(self) -> None:
         try:
-            self.store.heartbeat(self.run_id, self.owner)
+            self.client.heartbeat(self.run_id, self.owner)
             self.beats += 1
         except Exception:  # noqa: S110 - a missed beat must never break the run it watches
             pass

@@ -281,7 +281,7 @@ def finish(client: Client, run_id: str, outcome: Outcome) -> Outcome:
     with contextlib.suppress(SatchelError):
         if tags:
             client.log_batch(run_id, tags=tags)
-    client.store.set_terminated_if_running(run_id, outcome.status, now_ms())
+    client.set_terminated_if_running(run_id, outcome.status, now_ms())
     return outcome
 
 
@@ -338,7 +338,7 @@ def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Out
                 return run_recorded(plan, client, run, report)
         finally:
             with contextlib.suppress(Exception):  # now, not at interpreter exit (see cli.main)
-                client.store.close()
+                client.close()
 
 
 def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Outcome:
@@ -349,7 +349,7 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
     run_id = run.info.run_id
     started = time.monotonic()
     report(f"run {run_id} started (experiment {run.info.experiment_id})")
-    with Heartbeat(client.store, run_id):
+    with Heartbeat(client, run_id):
         try:
             step = time.perf_counter()
             prepared = prepare_env(plan, client, run, report)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from satchel.errors import NotFoundError, UsageError
 from satchel.tracking.client import Client, current_user
 from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Param, Run, RunStatus, RunTag
-from satchel.tracking.store.liveness import hostname
+from satchel.tracking.liveness import hostname
 from satchel.tracking.validation import MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def ended_on_error(client: Client, run_id: str, what: str) -> Iterator[None]:
         status = RunStatus.KILLED if stopped else RunStatus.FAILED
         reason = "stopped by a signal" if stopped else f"{what}: {exc}"
         with contextlib.suppress(Exception):  # the original error matters more
-            if client.store.set_terminated_if_running(run_id, status, now_ms()):
+            if client.set_terminated_if_running(run_id, status, now_ms()):
                 client.set_tag(run_id, "satchel.failure.reason", _clip(reason))
         raise
 

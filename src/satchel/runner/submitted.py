@@ -20,7 +20,7 @@ from satchel.errors import ExecutionError
 from satchel.runner.request import Outcome, RunRequest
 from satchel.tracking.client import Client, now_ms
 from satchel.tracking.entities import RunStatus, RunTag
-from satchel.tracking.store.liveness import hostname, owner_id, pid_alive
+from satchel.tracking.liveness import hostname, owner_id, pid_alive
 
 __all__ = ["SubmittedRun", "WaitTimeoutError", "cancel_run", "runner_argv", "submit", "wait_run"]
 
@@ -159,7 +159,7 @@ def submit(request: RunRequest) -> SubmittedRun:
             )
         # the runner's pid is on record before we return, so `runs cancel` finds it at once
         client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
-        client.store.heartbeat(run_id, owner_id(proc.pid))
+        client.heartbeat(run_id, owner_id(proc.pid))
     return SubmittedRun(run_id, plan.tracking_uri, process=proc)
 
 
@@ -188,7 +188,7 @@ def wait_run(
         if process is not None:
             process.poll()  # reap our own child so its pid stops looking alive
         if pid is not None and not pid_alive(pid):
-            if client.store.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms()):
+            if client.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms()):
                 client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
             continue
         if deadline is not None and time.monotonic() > deadline:
@@ -215,5 +215,5 @@ def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
         from satchel.runner.backends.docker import stop_run_containers
 
         stop_run_containers(run_id)
-    client.store.set_terminated_if_running(run_id, RunStatus.KILLED, now_ms())
+    client.set_terminated_if_running(run_id, RunStatus.KILLED, now_ms())
     return client.get_run(run_id).info.status

@@ -82,19 +82,32 @@ class Client:
         from satchel.tracking import context  # late: context imports this module
 
         self._tracking_uri = tracking_uri or context.get_tracking_uri()
-        self._store: Store | None = None
+        self._opened: Store | None = None
 
     @property
     def tracking_uri(self) -> str:
         return self._tracking_uri
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
+    def _store(self) -> Store:
+        if self._opened is None:
             from satchel.tracking.store import get_store
 
-            self._store = get_store(self._tracking_uri)
-        return self._store
+            self._opened = get_store(self._tracking_uri)
+        return self._opened
+
+    def require_store(self) -> None:
+        """StoreUnavailableError ("no tracking store at X") unless the store exists already:
+        reading commands never create an empty one."""
+        if self._opened is None:
+            from satchel.tracking.store import get_store
+
+            self._opened = get_store(self._tracking_uri, create=False)
+
+    def close(self) -> None:
+        """Release this process's connection to the store (reopened on next use)."""
+        if self._opened is not None:
+            self._opened.close()
 
     # -- experiments -------------------------------------------------------------------
     def create_experiment(
@@ -104,13 +117,13 @@ class Client:
         tags: Mapping[str, Any] | None = None,
     ) -> str:
         str_tags = {k: str(v) for k, v in (tags or {}).items()}
-        return self.store.create_experiment(name, artifact_location, str_tags)
+        return self._store.create_experiment(name, artifact_location, str_tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.store.get_experiment(str(experiment_id))
+        return self._store.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self.store.get_experiment_by_name(name)
+        return self._store.get_experiment_by_name(name)
 
     def search_experiments(
         self,
@@ -120,21 +133,21 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        return self.store.search_experiments(
+        return self._store.search_experiments(
             view_type, max_results, filter_string or None, order_by, page_token
         )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.store.rename_experiment(str(experiment_id), new_name)
+        self._store.rename_experiment(str(experiment_id), new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self.store.delete_experiment(str(experiment_id))
+        self._store.delete_experiment(str(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self.store.restore_experiment(str(experiment_id))
+        self._store.restore_experiment(str(experiment_id))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self.store.set_experiment_tag(str(experiment_id), key, str(value))
+        self._store.set_experiment_tag(str(experiment_id), key, str(value))
 
     # -- runs --------------------------------------------------------------------------
     def create_run(
@@ -145,7 +158,7 @@ class Client:
         run_name: str | None = None,
     ) -> Run:
         run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
-        return self.store.create_run(
+        return self._store.create_run(
             experiment_id=str(experiment_id),
             user_id=_user(),
             start_time=start_time if start_time is not None else now_ms(),
@@ -154,28 +167,36 @@ class Client:
         )
 
     def get_run(self, run_id: str) -> Run:
-        return self.store.get_run(run_id)
+        return self._store.get_run(run_id)
 
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
     ) -> RunInfo:
         new_status = parse_status(status) if status is not None else None
-        return self.store.update_run_info(run_id, status=new_status, run_name=name)
+        return self._store.update_run_info(run_id, status=new_status, run_name=name)
 
     def set_terminated(
         self, run_id: str, status: RunStatus | str = "FINISHED", end_time: int | None = None
     ) -> RunInfo:
-        return self.store.update_run_info(
+        return self._store.update_run_info(
             run_id,
             status=parse_status(status),
             end_time=end_time if end_time is not None else now_ms(),
         )
 
+    def set_terminated_if_running(
+        self, run_id: str, status: RunStatus | str, end_time: int | None = None
+    ) -> bool:
+        """End the run unless it already ended (atomically); True if this call ended it."""
+        return self._store.set_terminated_if_running(
+            run_id, parse_status(status), end_time if end_time is not None else now_ms()
+        )
+
     def delete_run(self, run_id: str) -> None:
-        self.store.delete_run(run_id)
+        self._store.delete_run(run_id)
 
     def restore_run(self, run_id: str) -> None:
-        self.store.restore_run(run_id)
+        self._store.restore_run(run_id)
 
     def search_runs(
         self,
@@ -187,7 +208,7 @@ class Client:
         page_token: str | None = None,
     ) -> PagedList[Run]:
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
-        return self.store.search_runs(
+        return self._store.search_runs(
             [str(i) for i in ids],
             filter_string or None,
             run_view_type,
@@ -196,9 +217,26 @@ class Client:
             page_token,
         )
 
+    def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to ``limit`` run ids starting with ``prefix`` (NotImplementedError when the
+        store cannot search by prefix)."""
+        return self._store.run_ids_with_prefix(prefix, limit)
+
+    # -- liveness ------------------------------------------------------------------------
+    def heartbeat(self, run_id: str, owner: str | None = None) -> None:
+        """Record that ``owner`` ("host:pid"; unchanged when None) still runs ``run_id``."""
+        self._store.heartbeat(run_id, owner)
+
+    def reap_dead_runs(self, stale_after_ms: int | None = None) -> list[str]:
+        """Mark FAILED the RUNNING runs whose owner is gone (``tracking.liveness``)."""
+        from satchel.tracking import liveness
+
+        stale = liveness.STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
+        return liveness.reap_dead_runs(self._store, stale)
+
     # -- params, metrics, tags ---------------------------------------------------------
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
-        self.store.log_batch(run_id, params=[Param(key, str(value))])
+        self._store.log_batch(run_id, params=[Param(key, str(value))])
         return value
 
     def log_metric(
@@ -209,13 +247,13 @@ class Client:
         timestamp: int | None = None,
         step: int | None = None,
     ) -> None:
-        self.store.log_metric(run_id, make_metric(key, value, timestamp, step))
+        self._store.log_metric(run_id, make_metric(key, value, timestamp, step))
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self.store.log_batch(run_id, tags=[RunTag(key, str(value))])
+        self._store.log_batch(run_id, tags=[RunTag(key, str(value))])
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self.store.delete_tag(run_id, key)
+        self._store.delete_tag(run_id, key)
 
     def log_batch(
         self,
@@ -224,16 +262,16 @@ class Client:
         params: Iterable[Param] = (),
         tags: Iterable[RunTag] = (),
     ) -> None:
-        self.store.log_batch(run_id, list(metrics), list(params), list(tags))
+        self._store.log_batch(run_id, list(metrics), list(params), list(tags))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self.store.get_metric_history(run_id, key)
+        return self._store.get_metric_history(run_id, key)
 
     # -- artifacts ---------------------------------------------------------------------
     def _repo(self, run_id: str) -> Any:
         from satchel.tracking.artifacts import get_artifact_repository
 
-        return get_artifact_repository(self.get_run(run_id).info.artifact_uri)
+        return get_artifact_repository(self.get_run(run_id).info.artifact_uri, self._tracking_uri)
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

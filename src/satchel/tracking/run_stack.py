@@ -140,9 +140,9 @@ def _system_tags() -> dict[str, str]:
 
 
 def _record_owner(client: Client, run_id: str) -> None:
-    from satchel.tracking.store.liveness import owner_id
+    from satchel.tracking.liveness import owner_id
 
-    client.store.heartbeat(run_id, owner=owner_id())
+    client.heartbeat(run_id, owner=owner_id())
     _start_heartbeats()
 
 
@@ -165,7 +165,7 @@ def _heartbeat_loop() -> None:
         for frame in list(_stack):
             if frame.sets_status:
                 try:
-                    frame.client.store.heartbeat(frame.run.info.run_id)
+                    frame.client.heartbeat(frame.run.info.run_id)
                 except Exception:  # noqa: S112 - a missed beat is retried next interval
                     continue
 

@@ -1,4 +1,4 @@
-"""MLflow's search syntax, parsed into a small AST (SQL is built in ``search_sql``).
+"""MLflow's search syntax, parsed into a small AST (each store compiles it, ``store/*_search``).
 
     metrics.rmse < 0.5 and params.alpha = '0.3' and tags.`team name` ILIKE '%ana%'
     attributes.status IN ('FINISHED', 'FAILED') and run_name LIKE 'net-%'

@@ -1,10 +1,14 @@
 """Which tracking store to talk to: explicit URI > ``SATCHEL_TRACKING_URI`` > ``./satchel/``.
 
+The one tracking-URI resolver. Every URI is resolved here once; the store registry
+(``satchel.tracking.store``) then opens the store for the resolved URI's scheme.
+
 A plain path (no scheme, or ``file://``) follows one rule: a path ending in ``.db``, or an
 existing file, is the database file itself; any other path is a store DIRECTORY holding
 ``satchel.db`` and ``artifacts/`` (like the default ``./satchel/``), created on first write.
 ``sqlite:///path`` always names the database file (an existing directory there means the
-``satchel.db`` inside it).
+``satchel.db`` inside it). Server URIs (``http(s)://host:port``, ``postgresql://...``) are
+kept as given, without a trailing slash; their scheme must be one the store registry knows.
 
 Every SQLite URI is returned absolute (``sqlite:////abs/dir/satchel.db``) so a child process
 started in another directory opens the very same database. Standard library only.
@@ -21,6 +25,7 @@ __all__ = [
     "DEFAULT_DIR_NAME",
     "artifact_root_for",
     "resolve_tracking_uri",
+    "scheme_of",
     "sqlite_path",
 ]
 
@@ -28,7 +33,7 @@ ENV_VAR = "SATCHEL_TRACKING_URI"
 DEFAULT_DIR_NAME = "satchel"
 DEFAULT_DB_NAME = "satchel.db"
 SUPPORTED = "sqlite:///path/to/db, a plain file path, http(s)://host:port, postgresql://..."
-_NOT_YET = ("http", "https", "postgresql", "postgres")
+_LATER = ("http", "https", "postgresql", "postgres")  # named in SUPPORTED, coming
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -50,14 +55,32 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
         return _sqlite_uri(_db_file_for(rest[1:]))  # sqlite:///x -> "x", sqlite:////x -> "/x"
     if scheme == "file":
         return _sqlite_uri(_plain_path_db(rest))
-    if scheme in _NOT_YET:
+    from satchel.tracking.store import SCHEMES  # late: the store package imports this module
+
+    if scheme in SCHEMES:
+        return _server_uri(chosen, scheme, rest)
+    if scheme in _LATER:
         raise StoreUnavailableError(
             f"tracking URI {chosen!r}: {scheme} stores are not implemented yet",
-            hint="use sqlite:///path/to/satchel.db for now",
+            hint="use sqlite:///path/to/satchel.db or a satchel server's http:// URL",
         )
     raise InvalidValueError(
         f"tracking URI {chosen!r} has unknown scheme {scheme!r}", hint=f"supported: {SUPPORTED}"
     )
+
+
+def _server_uri(chosen: str, scheme: str, rest: str) -> str:
+    host = rest.partition("/")[0].rpartition("@")[2]
+    if scheme in ("http", "https") and not host:
+        raise InvalidValueError(
+            f"tracking URI {chosen!r} has no host", hint=f"write {scheme}://host:port"
+        )
+    return f"{scheme}://{rest.rstrip('/')}"
+
+
+def scheme_of(resolved: str) -> str:
+    """The scheme of a resolved URI (``sqlite``, ``http``, ...)."""
+    return resolved.partition("://")[0]
 
 
 def _plain_path_db(path: str) -> str:

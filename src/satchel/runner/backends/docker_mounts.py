@@ -62,9 +62,9 @@ def _artifact_dir(spec: LaunchSpec) -> Path | None:
     uri = spec.env.get("SATCHEL_ARTIFACT_URI")
     if uri is None:
         try:  # the store knows the run's artifact URI; a store without it just skips the mount
-            from satchel.tracking.store import get_store
+            from satchel.tracking.client import Client
 
-            uri = get_store(spec.tracking_uri).get_run(spec.run_id).info.artifact_uri
+            uri = Client(spec.tracking_uri).get_run(spec.run_id).info.artifact_uri
         except Exception:
             return None
     parsed = urlparse(uri)

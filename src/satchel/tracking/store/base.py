@@ -1,7 +1,8 @@
-"""The interface every tracking store implements (SQLite now; REST and PostgreSQL later).
+"""The interface every tracking store implements (SQLite, HTTP; PostgreSQL next).
 
-The fluent API and the Client talk only to this interface, so a new store is one module
-plus one line in ``satchel.tracking.store.get_store``. Standard library only.
+The Client talks only to this interface, so a new store is one module plus one line in
+``satchel.tracking.store.STORES``; every store passes the contract suite in
+``tests/tracking/test_store_contract.py``. Standard library only.
 """
 
 from __future__ import annotations
@@ -143,10 +144,12 @@ class Store(abc.ABC):
         """Record that the process owning the run (``owner`` = "host:pid") is alive now."""
 
     @abc.abstractmethod
-    def reap_dead_runs(self, stale_after_ms: int) -> list[str]:
-        """Mark FAILED every RUNNING run whose owner is provably gone (same host, dead pid) or
-        whose heartbeat is older than ``stale_after_ms``. Returns the run ids it ended."""
+    def running_owners(self) -> list[tuple[str, str, int | None]]:
+        """(run_id, owner, heartbeat ms) of every RUNNING run that has an owner; the reap
+        rule (``satchel.tracking.liveness``) judges them."""
 
-    # -- artifacts ---------------------------------------------------------------------
+    # -- where artifacts of new experiments go (None: not a local directory) --------------
+    artifact_root: str = ""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (connections). Optional."""

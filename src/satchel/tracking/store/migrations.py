@@ -105,6 +105,31 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             END""",
         ),
     ),
+    (
+        3,
+        "metrics are idempotent: a replayed (run, key, step, timestamp, value) is stored once",
+        # HTTP clients replay a request after a 5xx whose write may have landed (MLflow's
+        # own metrics key is the same tuple). The unique index replaces metrics_history: it
+        # starts with the same columns, so history reads keep their index.
+        (
+            """DELETE FROM metrics WHERE rowid NOT IN (SELECT min(rowid) FROM metrics
+            GROUP BY run_uuid, key, step, timestamp, is_nan, value)""",
+            "DROP INDEX metrics_history",
+            """CREATE UNIQUE INDEX metrics_unique
+            ON metrics (run_uuid, key, step, timestamp, is_nan, value)""",
+            "DROP TRIGGER metric_log_insert",
+            """CREATE TRIGGER metric_log_insert INSTEAD OF INSERT ON metric_log BEGIN
+            INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step)
+            VALUES (NEW.run_uuid, NEW.key, NEW.value, NEW.is_nan, NEW.timestamp, NEW.step);
+            INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)
+            VALUES (NEW.run_uuid, NEW.key, NEW.value, NEW.is_nan, NEW.timestamp, NEW.step)
+            ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value,
+                is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+            WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step
+                AND excluded.timestamp >= latest_metrics.timestamp);
+            END""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

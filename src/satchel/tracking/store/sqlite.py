@@ -36,10 +36,9 @@ from satchel.tracking.store.base import Store
 from satchel.tracking.store.names import new_run_id, new_run_name
 from satchel.tracking.store.sqlite_db import Database
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "open_store"]
 
 RUN_NAME_TAG = "mlflow.runName"
-FAILURE_TAG = "satchel.failure.reason"  # the runner writes the same tag
 
 _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?,?,?) "
@@ -60,6 +59,19 @@ def _int_id(experiment_id: object) -> int:
             hint="list experiments with 'satchel experiments list'",
         )
     return int(text)
+
+
+def open_store(uri: str, create: bool, artifact_root: str | None) -> SqliteStore:
+    """The registry's entry point (``satchel.tracking.store.STORES``)."""
+    from satchel.errors import StoreUnavailableError
+    from satchel.tracking.uri import artifact_root_for, sqlite_path
+
+    path = sqlite_path(uri)
+    if not create and not os.path.isfile(path):
+        raise StoreUnavailableError(
+            f"no tracking store at {path}", hint="run something first, or check --tracking-uri"
+        )
+    return SqliteStore(path, artifact_root or artifact_root_for(uri))
 
 
 class SqliteStore(Store):
@@ -148,7 +160,7 @@ class SqliteStore(Store):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        from satchel.tracking.search_sql import experiments_query
+        from satchel.tracking.store.sqlite_search import experiments_query
 
         query = experiments_query(view_type, max_results, filter_string, order_by, page_token)
         return self.db.read(lambda conn: reads.experiment_page(conn, query))
@@ -406,8 +418,8 @@ class SqliteStore(Store):
         nan = value != value  # NaN is the only float unequal to itself
         row = (key, None if nan else value, nan, timestamp, step, run_id)
         if not self.db.write_one(writes.LOG_METRIC_IF_ACTIVE, row):
+            # nothing changed: a missing or deleted run (raises), or a replayed metric
             self.db.read(lambda conn: self._require_run(conn, run_id, active=True))
-            raise NotFoundError(f"run {run_id!r} not found", hint="it was deleted meanwhile")
 
     def delete_tag(self, run_id: str, key: str) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -437,7 +449,7 @@ class SqliteStore(Store):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        from satchel.tracking.search_sql import runs_query
+        from satchel.tracking.store.sqlite_search import runs_query
 
         ids = [str(e) for e in experiment_ids]
 
@@ -480,32 +492,11 @@ class SqliteStore(Store):
 
         self.db.write(work)
 
-    def reap_dead_runs(self, stale_after_ms: int) -> list[str]:
-        from satchel.tracking.store.liveness import failure_reason
-
+    def running_owners(self) -> list[tuple[str, str, int | None]]:
         rows = self.db.read(
             lambda conn: conn.execute(
                 "SELECT run_uuid, owner, heartbeat_time FROM runs "
                 "WHERE status = 'RUNNING' AND owner IS NOT NULL"
             ).fetchall()
         )
-        now = _now_ms()
-        reaped = []
-        for run_id, owner, beat in rows:
-            reason = failure_reason(owner, beat, now, stale_after_ms)
-            if reason and self._fail_run(run_id, reason, now):
-                reaped.append(run_id)
-        return reaped
-
-    def _fail_run(self, run_id: str, reason: str, now: int) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "UPDATE runs SET status = 'FAILED', end_time = ? "
-                "WHERE run_uuid = ? AND status = 'RUNNING'",
-                (now, run_id),
-            )
-            if cur.rowcount:
-                conn.execute(_UPSERT_TAG, (run_id, FAILURE_TAG, reason))
-            return cur.rowcount > 0
-
-        return self.db.write(work)
+        return [(run_id, owner, beat) for run_id, owner, beat in rows]

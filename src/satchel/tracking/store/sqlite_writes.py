@@ -20,8 +20,9 @@ __all__ = [
     "unique_params",
 ]
 
-INSERT_METRIC = (
-    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?,?,?,?,?,?)"
+INSERT_METRIC = (  # OR IGNORE: a replayed metric is stored once (migration 3)
+    "INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
+    "VALUES (?,?,?,?,?,?)"
 )
 # MLflow's "latest": the highest step, then the newest timestamp (later writes win ties).
 UPSERT_LATEST = (

@@ -1,68 +1,31 @@
-"""Artifact repositories: files logged with a run, under the run's ``artifact_uri``.
+"""The local-directory artifact repository (``file://`` URIs and plain paths).
 
-Only local (``file://`` or plain path) repositories exist today. Any path that comes from a
-user or from a directory being logged is checked to stay inside the root: ``..`` parts,
-absolute paths and symlinks pointing outside are refused with ``InvalidValueError``. Every
-file is written to a temporary name and ``os.replace``d, so nobody sees half an artifact.
-Standard library only.
+Any path that comes from a user or from a directory being logged is checked to stay inside
+the root: ``..`` parts, absolute paths and symlinks pointing outside are refused with
+``InvalidValueError``. Every file is written to a temporary name and ``os.replace``d, so
+nobody sees half an artifact. Standard library only.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from satchel.errors import InvalidValueError, NotFoundError
+from satchel.errors import NotFoundError
+from satchel.tracking.artifacts import FileInfo, escape_error, relative_parts
 
-__all__ = ["FileInfo", "LocalArtifactRepository", "get_artifact_repository"]
+__all__ = ["LocalArtifactRepository", "open_repository"]
 
 _COPY_BUFFER = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class FileInfo:
-    """One entry of an artifact listing."""
-
-    path: str  # relative to the repository root, '/'-separated
-    is_dir: bool
-    file_size: int | None
-
-
-def get_artifact_repository(artifact_uri: str) -> LocalArtifactRepository:
+def open_repository(artifact_uri: str, tracking_uri: str | None) -> LocalArtifactRepository:
+    """The registry's entry point for ``file://`` URIs and plain paths."""
     from urllib.parse import unquote, urlparse  # not on the ``import satchel`` path
 
     parsed = urlparse(artifact_uri)
-    if parsed.scheme in ("", "file"):
-        path = unquote(parsed.path) if parsed.scheme else artifact_uri
-        return LocalArtifactRepository(path)
-    raise InvalidValueError(
-        f"artifact URI {artifact_uri!r} has unsupported scheme {parsed.scheme!r}",
-        hint="only local file:// artifacts for now",
-    )
-
-
-def _escape(what: str, path: object) -> InvalidValueError:
-    return InvalidValueError(
-        f"artifact path {str(path)!r} {what}",
-        hint="use a relative path inside the run's artifacts, e.g. 'plots/loss.png'",
-    )
-
-
-def _relative_parts(artifact_path: str | None) -> list[str]:
-    """The '/'-separated parts of a user-given relative path, refusing escapes."""
-    if not artifact_path:
-        return []
-    text = str(artifact_path).replace("\\", "/")
-    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-        raise _escape("is absolute", artifact_path)
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise _escape("contains '..'", artifact_path)
-    if "\x00" in text:
-        raise _escape("contains a NUL byte", artifact_path)
-    return parts
+    return LocalArtifactRepository(unquote(parsed.path) if parsed.scheme else artifact_uri)
 
 
 class LocalArtifactRepository:
@@ -75,17 +38,19 @@ class LocalArtifactRepository:
     # -- paths ---------------------------------------------------------------------------
     def _resolve(self, artifact_path: str | None) -> Path:
         """The real path for ``artifact_path``, proven to stay inside the root."""
-        target = self.root.joinpath(*_relative_parts(artifact_path))
+        target = self.root.joinpath(*relative_parts(artifact_path))
         real_root = os.path.realpath(self.root)
         real = os.path.realpath(target)  # follows any symlink already in the repository
         if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
-            raise _escape("points outside the artifact root (through a symlink)", artifact_path)
+            raise escape_error(
+                "points outside the artifact root (through a symlink)", artifact_path
+            )
         return target
 
     def local_path(self, artifact_path: str) -> Path:
         """Where ``artifact_path`` lives on disk (parents created), e.g. for streaming logs."""
-        if not _relative_parts(artifact_path):
-            raise _escape("is empty", artifact_path)
+        if not relative_parts(artifact_path):
+            raise escape_error("is empty", artifact_path)
         target = self._resolve(artifact_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         self._resolve(artifact_path)  # re-check: a parent could have been a symlink
@@ -101,7 +66,7 @@ class LocalArtifactRepository:
                 f"cannot log {str(source)!r}: not a file",
                 hint="check the path; use log_artifacts for a directory",
             )
-        rel = "/".join([*_relative_parts(artifact_path), source.name])
+        rel = "/".join([*relative_parts(artifact_path), source.name])
         self._copy_file(source, self.local_path(rel))
 
     def log_artifacts(
@@ -113,7 +78,7 @@ class LocalArtifactRepository:
                 f"cannot log {str(source)!r}: not a directory",
                 hint="check the path; use log_artifact for a single file",
             )
-        base = _relative_parts(artifact_path)
+        base = relative_parts(artifact_path)
         files = _files_inside(source)  # checked in full before anything is written
         for rel in files:
             self._copy_file(source / rel, self.local_path("/".join([*base, *rel.parts])))
@@ -146,7 +111,7 @@ class LocalArtifactRepository:
         directory = self._resolve(path)
         if not directory.is_dir():
             return []
-        prefix = _relative_parts(path)
+        prefix = relative_parts(path)
         out = []
         for entry in sorted(directory.iterdir(), key=lambda p: p.name):
             if entry.name.startswith(".") and entry.name.endswith(".tmp"):
@@ -168,7 +133,7 @@ class LocalArtifactRepository:
             )
         dst = Path(dst_dir)
         dst.mkdir(parents=True, exist_ok=True)
-        target = dst / (source.name if _relative_parts(artifact_path) else "artifacts")
+        target = dst / (source.name if relative_parts(artifact_path) else "artifacts")
         if source.is_file():
             self._copy_file(source, target)
             return target
@@ -190,12 +155,12 @@ def _files_inside(directory: Path) -> list[Path]:
             if os.path.islink(full):
                 real = os.path.realpath(full)
                 if not real.startswith(real_root.rstrip(os.sep) + os.sep):
-                    raise _escape(
+                    raise escape_error(
                         "is a symlink pointing outside the directory being logged",
                         os.path.relpath(full, directory),
                     )
                 if name in dirs:
-                    raise _escape(
+                    raise escape_error(
                         "is a symlink to a directory (not followed)",
                         os.path.relpath(full, directory),
                     )
