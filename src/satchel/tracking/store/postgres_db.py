@@ -68,6 +68,7 @@ class Database:
         self._idle: list[psycopg.Connection] = []
         self._pid = os.getpid()
         self._ready = False
+        self.applied: list[int] = []  # migrations this process applied (usually none)
 
     def __repr__(self) -> str:
         return f"Database({redact(self.uri)!r})"
@@ -89,7 +90,7 @@ class Database:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    migrate(conn)
+                    self.applied = migrate(conn)
                     if self._on_create is not None:
                         self._on_create(conn)
                     self._ready = True
