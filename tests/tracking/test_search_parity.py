@@ -128,11 +128,10 @@ def test_run_records_agree(stores: tuple) -> None:
     def shape(store: Store, exp: str) -> list:
         runs = store.search_runs([exp], None, ViewType.ALL, max_results=1000)
         out = []
-        for r in runs:
-            metrics = {k: repr(val) for k, val in r.data.metrics.items()}  # nan == nan
+        for r in runs:  # lists: the order of keys must agree too
+            metrics = [(k, repr(val)) for k, val in r.data.metrics.items()]  # nan == nan
             info = (r.info.run_name, r.info.status, r.info.end_time, r.info.lifecycle_stage)
-            tags = {k: val for k, val in r.data.tags.items()}
-            out.append((info, metrics, r.data.params, tags))
+            out.append((info, metrics, list(r.data.params.items()), list(r.data.tags.items())))
         return out
 
     assert shape(postgres, pg_exp) == shape(sqlite, sqlite_exp)

@@ -134,7 +134,7 @@ def copy_store(
         )
     source_store = get_store(source_resolved, create=False)
     source = _Source(source_store)
-    relocate = _Relocate(source_store.artifact_root, dest.artifact_root)  # type: ignore[attr-defined]
+    relocate = _Relocate(source_store.artifact_root, dest.artifact_root)
     marker = w.progress_key(source_resolved)
 
     experiments = source.rows(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments")  # noqa: S608

@@ -116,12 +116,17 @@ class PostgresStore(Store):
     def close(self) -> None:
         self.db.close()
 
-    @property  # type: ignore[override]
+    @property
     def artifact_root(self) -> str:
+        """Read from the database on first use (the first connection initialises it)."""
         if self._artifact_root is None:
-            self.db.read(lambda conn: None)  # the first connection initialises the store
+            self.db.read(lambda conn: None)
         assert self._artifact_root is not None
         return self._artifact_root
+
+    @artifact_root.setter
+    def artifact_root(self, value: str) -> None:
+        self._artifact_root = value
 
     def _initialise(self, conn: Conn) -> None:
         with conn.transaction():

@@ -24,11 +24,17 @@ from satchel.tracking.store.sqlite_reads import (
 __all__ = ["experiment_page", "experiments", "metric_history", "run_page", "runs_by_ids"]
 
 _NAN = float("nan")
+# Ordered by key, as SQLite's tables (clustered on (run_uuid, key)) return them, so a run's
+# params, tags and metrics list in the same order from either store.
 _PARAMS_AND_TAGS = (
     "SELECT 0, run_uuid, key, value, false FROM params WHERE run_uuid = ANY(%s) UNION ALL "
-    "SELECT 1, run_uuid, key, value, false FROM tags WHERE run_uuid = ANY(%s)"
+    "SELECT 1, run_uuid, key, value, false FROM tags WHERE run_uuid = ANY(%s) "
+    "ORDER BY 1, 3"
 )
-_METRICS = "SELECT 2, run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid = ANY(%s)"
+_METRICS = (
+    "SELECT 2, run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid = ANY(%s) "
+    "ORDER BY key"
+)
 
 
 def build_runs(conn: psycopg.Connection, rows: list[tuple]) -> list[Run]:
@@ -64,7 +70,8 @@ def metric_history(conn: psycopg.Connection, run_id: str, key: str) -> list[Metr
 
 def _build_experiments(conn: psycopg.Connection, rows: list[tuple]) -> list[Experiment]:
     tag_rows = conn.execute(
-        "SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id = ANY(%s)",
+        "SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id = ANY(%s) "
+        "ORDER BY key",
         ([row[0] for row in rows],),
     ).fetchall()
     return assemble_experiments(rows, tag_rows)
