@@ -222,3 +222,42 @@ def private_git_daemon(tmp_path: Path):
     daemon = GitDaemon(base).start()
     yield daemon
     daemon.stop()
+
+
+# -- PostgreSQL (the team store): each test gets a database of its own ----------------------
+
+# Read at import: the autouse _isolated fixture clears every SATCHEL_* variable in tests.
+POSTGRES_URI = os.environ.get("SATCHEL_TEST_POSTGRES_URI", "")
+
+
+def new_postgres_database(server_uri: str | None = None) -> str:
+    """Create an empty database on the test PostgreSQL server and return its URI."""
+    import psycopg
+
+    server_uri = server_uri or POSTGRES_URI
+    if not server_uri:
+        pytest.fail(
+            "SATCHEL_TEST_POSTGRES_URI is not set: start PostgreSQL with "
+            "`source .ci/services.sh && ci_up postgres` (scripts/test.sh does)"
+        )
+    name = "satchel_t_" + os.urandom(6).hex()
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    base, _, _ = server_uri.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(uri: str, server_uri: str | None = None) -> None:
+    import psycopg
+
+    name = uri.rpartition("/")[2]
+    with psycopg.connect(server_uri or POSTGRES_URI, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture()
+def postgres_uri():
+    """A fresh, empty PostgreSQL database for this test alone (dropped afterwards)."""
+    uri = new_postgres_database()
+    yield uri
+    drop_postgres_database(uri)

@@ -39,6 +39,7 @@ def test_every_command_is_still_listed_and_reachable() -> None:
 
     assert set(cli.list_commands(click.Context(cli))) == {
         "artifacts",
+        "db",
         "envs",
         "experiments",
         "run",

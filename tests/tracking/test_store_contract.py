@@ -42,8 +42,23 @@ def _sqlite(tmp_path: Path) -> Iterator[Store]:
         store.close()
 
 
+@contextlib.contextmanager
+def _postgres(tmp_path: Path) -> Iterator[Store]:
+    from conftest import drop_postgres_database, new_postgres_database
+    from satchel.tracking.store.postgres import PostgresStore
+
+    uri = new_postgres_database()  # a fresh database for each test
+    store = PostgresStore(uri, str(tmp_path / "artifacts"))
+    try:
+        yield store
+    finally:
+        store.close()
+        drop_postgres_database(uri)
+
+
 STORE_KINDS: dict[str, Callable[[Path], Any]] = {
     "sqlite": _sqlite,
+    "postgresql": _postgres,
 }
 
 

@@ -40,12 +40,15 @@ def test_unknown_scheme_names_supported_ones() -> None:
     assert "sqlite:///" in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize(
-    "uri", ["http://localhost:5000", "https://x.invalid", "postgresql://u@h/db"]
-)
+@pytest.mark.parametrize("uri", ["http://localhost:5000", "https://x.invalid"])
 def test_server_stores_not_yet(uri: str) -> None:
     with pytest.raises(StoreUnavailableError, match="not implemented yet"):
         resolve_tracking_uri(uri)
+
+
+@pytest.mark.parametrize("uri", ["postgresql://u:p@h:5432/db", "postgres://u:p@h:5432/db"])
+def test_postgres_uris_resolve_to_one_spelling(uri: str) -> None:
+    assert resolve_tracking_uri(uri) == "postgresql://u:p@h:5432/db"
 
 
 def test_sqlite_uri_without_path() -> None:

@@ -22,8 +22,9 @@ __all__ = ["main"]
 # Shared by every command's --tracking-uri (kept here, not in _options: `satchel run` must not
 # pay for importing the table/CSV machinery).
 TRACKING_URI_HELP = (
-    "Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database file) or any "
-    "other path (a store directory holding satchel.db and artifacts/) "
+    "Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database file), any "
+    "other path (a store directory holding satchel.db and artifacts/) or "
+    "postgresql://user:pass@host:5432/db "
     "[env SATCHEL_TRACKING_URI; default ./satchel/]."
 )
 
@@ -106,12 +107,19 @@ def _envs() -> click.Command:
     return envs.envs
 
 
+def _db() -> click.Command:
+    from satchel.cli import db
+
+    return db.db
+
+
 _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "run": _run,
     "experiments": _experiments,
     "runs": _runs,
     "artifacts": _artifacts,
     "envs": _envs,
+    "db": _db,
 }
 
 

@@ -33,7 +33,7 @@ ENV_VAR = "SATCHEL_TRACKING_URI"
 DEFAULT_DIR_NAME = "satchel"
 DEFAULT_DB_NAME = "satchel.db"
 SUPPORTED = "sqlite:///path/to/db, a plain file path, http(s)://host:port, postgresql://..."
-_LATER = ("http", "https", "postgresql", "postgres")  # named in SUPPORTED, coming
+_LATER = ("http", "https")  # named in SUPPORTED, coming
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -56,6 +56,9 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     if scheme == "file":
         return _sqlite_uri(_plain_path_db(rest))
     from satchel.tracking.store import SCHEMES  # late: the store package imports this module
+
+    if scheme == "postgres":  # libpq takes both spellings: one URI, one cached store
+        scheme = "postgresql"
 
     if scheme in SCHEMES:
         return _server_uri(chosen, scheme, rest)

@@ -21,6 +21,7 @@ __all__ = ["SCHEMES", "STORES", "clear_store_cache", "get_store"]
 # scheme -> module whose ``open_store(resolved_uri, create, artifact_root) -> Store`` opens it
 STORES = {
     "sqlite": "satchel.tracking.store.sqlite",
+    "postgresql": "satchel.tracking.store.postgres",
 }
 SCHEMES = frozenset(STORES)
 

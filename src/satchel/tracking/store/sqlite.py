@@ -30,15 +30,15 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.store import rules
 from satchel.tracking.store import sqlite_reads as reads
 from satchel.tracking.store import sqlite_writes as writes
 from satchel.tracking.store.base import Store
-from satchel.tracking.store.names import new_run_id, new_run_name
+from satchel.tracking.store.names import new_run_id
+from satchel.tracking.store.rules import RUN_NAME_TAG
 from satchel.tracking.store.sqlite_db import Database
 
 __all__ = ["SqliteStore", "open_store"]
-
-RUN_NAME_TAG = "mlflow.runName"
 
 _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?,?,?) "
@@ -50,15 +50,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _int_id(experiment_id: object) -> int:
-    """Experiment ids are decimal strings; anything else cannot exist."""
-    text = str(experiment_id)
-    if not text.isdigit():
-        raise NotFoundError(
-            f"experiment id {experiment_id!r} not found",
-            hint="list experiments with 'satchel experiments list'",
-        )
-    return int(text)
+_int_id = rules.experiment_int_id
 
 
 def open_store(uri: str, create: bool, artifact_root: str | None) -> SqliteStore:
@@ -260,15 +252,7 @@ class SqliteStore(Store):
         status: RunStatus = RunStatus.RUNNING,
     ) -> Run:
         exp_id = _int_id(experiment_id)
-        tag_map = dict(v.validate_tag(t.key, t.value) for t in tags)
-        tagged_name = tag_map.get(RUN_NAME_TAG)
-        if run_name and tagged_name and run_name != tagged_name:
-            raise InvalidValueError(
-                f"run name {run_name!r} differs from tag {RUN_NAME_TAG}={tagged_name!r}",
-                hint="pass only one",
-            )
-        name = run_name or tagged_name or new_run_name()
-        tag_map[RUN_NAME_TAG] = name
+        name, tag_map = rules.run_name_and_tags(tags, run_name)
         status = RunStatus(status)
         run_id = new_run_id()
 
@@ -277,8 +261,7 @@ class SqliteStore(Store):
             location = conn.execute(
                 "SELECT artifact_location FROM experiments WHERE experiment_id = ?", (exp_id,)
             ).fetchone()[0]
-            base = location if "://" in location else "file://" + location
-            uri = f"{base.rstrip('/')}/{run_id}/artifacts"
+            uri = rules.run_artifact_uri(location, run_id)
             conn.execute(
                 "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
                 "artifact_uri) VALUES (?,?,?,?,?,?,?)",

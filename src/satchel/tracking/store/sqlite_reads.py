@@ -7,7 +7,7 @@ metrics in one UNION), never one query per run. Standard library only.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from satchel.tracking.entities import (
     Experiment,
@@ -22,9 +22,12 @@ from satchel.tracking.entities import (
 
 __all__ = [
     "SqlQuery",
+    "assemble_experiments",
+    "assemble_runs",
     "experiment_page",
     "experiments",
     "metric_history",
+    "next_token",
     "run_page",
     "runs_by_ids",
 ]
@@ -57,7 +60,7 @@ class SqlQuery:
         self.limit = limit
 
 
-def _next_token(query: SqlQuery, fetched: int) -> str | None:
+def next_token(query: SqlQuery, fetched: int) -> str | None:
     from satchel.tracking.search import encode_page_token
 
     return encode_page_token(query.offset + query.limit) if fetched > query.limit else None
@@ -65,7 +68,7 @@ def _next_token(query: SqlQuery, fetched: int) -> str | None:
 
 def run_page(conn: sqlite3.Connection, query: SqlQuery) -> PagedList[Run]:
     rows = conn.execute(query.sql, query.args).fetchall()  # fetches limit + 1 rows
-    return PagedList(build_runs(conn, rows[: query.limit]), _next_token(query, len(rows)))
+    return PagedList(build_runs(conn, rows[: query.limit]), next_token(query, len(rows)))
 
 
 def runs_by_ids(conn: sqlite3.Connection, run_ids: Sequence[str]) -> list[Run]:
@@ -80,16 +83,25 @@ def runs_by_ids(conn: sqlite3.Connection, run_ids: Sequence[str]) -> list[Run]:
 
 
 def build_runs(conn: sqlite3.Connection, rows: list[tuple]) -> list[Run]:
+    def details() -> Iterator[tuple]:
+        for chunk in _chunks([row[0] for row in rows]):
+            # One statement for all three tables; numbered parameters bind the chunk once.
+            marks = ",".join(f"?{n}" for n in range(1, len(chunk) + 1))
+            yield from conn.execute(_DETAILS.format(marks=marks), chunk)
+
+    return assemble_runs(rows, details())
+
+
+def assemble_runs(rows: list[tuple], details: Iterable[tuple]) -> list[Run]:
+    """Runs from their ``RUN_COLUMNS`` rows and ``(kind, run_id, key, value, is_nan)`` detail
+    rows (kind 0 param, 1 tag, 2 latest metric); shared by every SQL store."""
     ids = [row[0] for row in rows]
     params: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     metrics: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
     targets: tuple[dict[str, dict], ...] = (params, tags, metrics)  # by the query's kind
-    for chunk in _chunks(ids):
-        # One statement for all three tables; numbered parameters bind the chunk once.
-        marks = ",".join(f"?{n}" for n in range(1, len(chunk) + 1))
-        for kind, run_id, key, value, nan in conn.execute(_DETAILS.format(marks=marks), chunk):
-            targets[kind][run_id][key] = _NAN if nan else value
+    for kind, run_id, key, value, nan in details:
+        targets[kind][run_id][key] = _NAN if nan else value
     status, stage, new, set_state = _STATUS, _STAGE, object.__new__, _set_state
     runs = []
     for run_id, exp_id, name, user, state, start, end, uri, life in rows:
@@ -154,21 +166,29 @@ def experiments(conn: sqlite3.Connection, where: str, args: tuple) -> list[Exper
 
 def experiment_page(conn: sqlite3.Connection, query: SqlQuery) -> PagedList[Experiment]:
     rows = conn.execute(query.sql, query.args).fetchall()
-    return PagedList(build_experiments(conn, rows[: query.limit]), _next_token(query, len(rows)))
+    return PagedList(build_experiments(conn, rows[: query.limit]), next_token(query, len(rows)))
 
 
 def build_experiments(conn: sqlite3.Connection, rows: list[tuple]) -> list[Experiment]:
+    def tag_rows() -> Iterator[tuple]:
+        ids = [row[0] for row in rows]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            yield from conn.execute(
+                f"SELECT experiment_id, key, value FROM experiment_tags "  # noqa: S608
+                f"WHERE experiment_id IN ({marks})",
+                chunk,
+            )
+
+    return assemble_experiments(rows, tag_rows())
+
+
+def assemble_experiments(rows: list[tuple], tag_rows: Iterable[tuple]) -> list[Experiment]:
+    """Experiments from their ``EXPERIMENT_COLUMNS`` rows and ``(id, key, value)`` tag rows."""
     tags: dict[int, dict[str, str]] = {}
-    ids = [row[0] for row in rows]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for exp_id, key, value in conn.execute(
-            f"SELECT experiment_id, key, value FROM experiment_tags "  # noqa: S608
-            f"WHERE experiment_id IN ({marks})",
-            chunk,
-        ):
-            tags.setdefault(exp_id, {})[key] = value
+    for exp_id, key, value in tag_rows:
+        tags.setdefault(exp_id, {})[key] = value
     return [
         Experiment(
             str(exp_id), name, location, _STAGE[stage], tags.get(exp_id, {}), created, updated

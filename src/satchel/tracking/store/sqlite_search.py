@@ -28,7 +28,7 @@ from satchel.tracking.search import (
 )
 from satchel.tracking.store.sqlite_reads import EXPERIMENT_COLUMNS, RUN_COLUMNS, SqlQuery
 
-__all__ = ["experiments_query", "runs_query"]
+__all__ = ["SQLITE", "Dialect", "experiments_query", "runs_query"]
 
 MAX_RESULTS = 50000
 NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
@@ -72,7 +72,25 @@ def like_to_glob(pattern: str) -> str:
     return "".join(special.get(ch, ch) for ch in pattern)
 
 
-def _condition(column: str, cmp: Comparison, numeric: bool, args: list[object]) -> str:
+class Dialect:
+    """What differs between the databases this compiler writes for: only pattern matching.
+    (The SQL uses ``?`` placeholders; a dialect with another style converts the finished
+    text, which holds no user text and no other ``?``.)"""
+
+    def like(self, column: str, op: str, pattern: str, args: list[object]) -> str:
+        if op.endswith("ILIKE"):  # SQLite's LIKE is case-insensitive (ASCII)
+            args.append(pattern)
+            return f"{column} {op[:-5]}LIKE ?"
+        args.append(like_to_glob(pattern))  # and GLOB is its case-sensitive LIKE
+        return f"{column} {op[:-4]}GLOB ?"
+
+
+SQLITE = Dialect()
+
+
+def _condition(
+    column: str, cmp: Comparison, numeric: bool, args: list[object], dialect: Dialect = SQLITE
+) -> str:
     """``column <op> ?`` for one comparison, checking the operator and value types."""
     token = Token("ident", cmp.token, cmp.pos)
     allowed = NUMERIC_OPS if numeric else STRING_OPS
@@ -103,12 +121,8 @@ def _condition(column: str, cmp: Comparison, numeric: bool, args: list[object]) 
         values: tuple[object, ...] = tuple(cmp.value)  # type: ignore[arg-type]
         args.extend(values)
         return f"{column} {cmp.op} ({','.join('?' * len(values))})"
-    if cmp.op.endswith("ILIKE"):  # SQLite's LIKE is case-insensitive (ASCII)
-        args.append(cmp.value)
-        return f"{column} {cmp.op[:-5]}LIKE ?"
     if cmp.op.endswith("LIKE"):
-        args.append(like_to_glob(str(cmp.value)))
-        return f"{column} {cmp.op[:-4]}GLOB ?"
+        return dialect.like(column, cmp.op, str(cmp.value), args)
     args.append(cmp.value)
     return f"{column} {cmp.op} ?"
 
@@ -150,13 +164,14 @@ def _run_condition(
     cmp: Comparison,
     args: list[object],
     few: tuple[Callable[[str, Sequence[object], int], bool], int] | None,
+    dialect: Dialect,
 ) -> str:
     """One filter term; ``few`` is (the store's capped row counter, the cap), see runs_query."""
     if cmp.entity in (None, "attribute"):
         column, numeric = _attribute(RUN_ATTRIBUTES, cmp.key, cmp.pos, cmp.token, "filter")
         if column == "r.status":
             _check_statuses(cmp)
-        return _condition(column, cmp, numeric, args)
+        return _condition(column, cmp, numeric, args, dialect)
     if cmp.entity not in _RUN_TABLES:
         raise syntax_error(
             "filter",
@@ -166,7 +181,7 @@ def _run_condition(
         )
     table = _RUN_TABLES[cmp.entity]
     inner_args: list[object] = [cmp.key]
-    inner = _condition("x.value", cmp, cmp.entity == "metric", inner_args)
+    inner = _condition("x.value", cmp, cmp.entity == "metric", inner_args, dialect)
     args.extend(inner_args)
     # table comes from _RUN_TABLES and inner holds only '?' placeholders: no user text.
     # Few matching rows: collect them once (IN). Many: check each run walked in page order
@@ -230,6 +245,7 @@ def runs_query(
     order_by: Sequence[str] | None,
     page_token: str | None,
     few_candidates: Callable[[str, Sequence[object], int], bool] | None = None,
+    dialect: Dialect = SQLITE,
 ) -> SqlQuery:
     """The page's SELECT. ``few_candidates(sql, args, cap)`` tells whether ``sql`` yields
     fewer than ``cap`` rows (the store's cheap capped count); it picks, per metric/param/tag
@@ -246,7 +262,7 @@ def runs_query(
         f"r.experiment_id IN ({','.join('?' * len(exp_ids)) or 'NULL'})",
         f"r.lifecycle_stage IN ({','.join('?' * len(stages))})",
     ]
-    where += [_run_condition(cmp, where_args, few) for cmp in comparisons]
+    where += [_run_condition(cmp, where_args, few, dialect) for cmp in comparisons]
     joins: list[str] = []
     join_args: list[object] = []
     terms = _run_order(orders, joins, join_args)
@@ -257,10 +273,10 @@ def runs_query(
     return SqlQuery(sql, (*join_args, *where_args, limit + 1, offset), offset, limit)
 
 
-def _experiment_condition(cmp: Comparison, args: list[object]) -> str:
+def _experiment_condition(cmp: Comparison, args: list[object], dialect: Dialect) -> str:
     if cmp.entity == "tag":
         args.append(cmp.key)
-        inner = _condition("value", cmp, False, args)
+        inner = _condition("value", cmp, False, args, dialect)
         sql = "e.experiment_id IN (SELECT experiment_id FROM experiment_tags WHERE key = ? AND "
         return f"{sql}{inner})"
     if cmp.entity not in (None, "attribute"):
@@ -271,7 +287,7 @@ def _experiment_condition(cmp: Comparison, args: list[object]) -> str:
             "use name, tags.<key> or attributes.creation_time",
         )
     column, numeric = _attribute(EXPERIMENT_ATTRIBUTES, cmp.key, cmp.pos, cmp.token, "filter")
-    return _condition(column, cmp, numeric, args)
+    return _condition(column, cmp, numeric, args, dialect)
 
 
 def experiments_query(
@@ -280,12 +296,13 @@ def experiments_query(
     filter_string: str | None,
     order_by: Sequence[str] | None,
     page_token: str | None,
+    dialect: Dialect = SQLITE,
 ) -> SqlQuery:
     limit, offset = _limit(max_results), decode_page_token(page_token)
     stages = _STAGES[ViewType(view_type)]
     args: list[object] = list(stages)
     where = [f"e.lifecycle_stage IN ({','.join('?' * len(stages))})"]
-    where += [_experiment_condition(cmp, args) for cmp in parse_filter(filter_string)]
+    where += [_experiment_condition(cmp, args, dialect) for cmp in parse_filter(filter_string)]
     terms = []
     for order in parse_order_by(list(order_by or ())):
         if order.entity not in (None, "attribute"):
