@@ -20,7 +20,9 @@ __all__ = [
     "DEFAULT_DB_NAME",
     "DEFAULT_DIR_NAME",
     "artifact_root_for",
+    "get_tracking_uri",
     "resolve_tracking_uri",
+    "set_tracking_uri",
     "sqlite_path",
 ]
 
@@ -29,6 +31,21 @@ DEFAULT_DIR_NAME = "satchel"
 DEFAULT_DB_NAME = "satchel.db"
 SUPPORTED = "sqlite:///path/to/db, a plain file path, http(s)://host:port, postgresql://..."
 _NOT_YET = ("http", "https", "postgresql", "postgres")
+
+# The process's current store (``set_tracking_uri``), already resolved. It lives beside the
+# resolver, not in the fluent context, so ``Client`` reads it without importing the context.
+_current: str | None = None
+
+
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    """Use this store from now on (``sqlite:///runs.db``, a directory, a .db file path)."""
+    global _current
+    _current = resolve_tracking_uri(os.fspath(uri))
+
+
+def get_tracking_uri() -> str:
+    """The store in use: set_tracking_uri, else SATCHEL_TRACKING_URI, else ./satchel/."""
+    return _current if _current is not None else resolve_tracking_uri(None)
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
