@@ -13,15 +13,16 @@ import pytest
 
 import satchel
 from satchel.errors import InvalidValueError, NotFoundError
-from satchel.tracking import fluent
+from satchel.tracking import fluent, uri
 from satchel.tracking.entities import RunStatus
 
 
 @pytest.fixture(autouse=True)
-def fresh_fluent(tmp_path: Path) -> Iterator[None]:
+def fresh_fluent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Module state is per process; reset it so each test starts with no active run."""
     fluent._stack.clear()
     fluent._state.__init__()  # type: ignore[misc]
+    monkeypatch.setattr(uri, "_current", None)  # the current store: process state, restored
     satchel.set_tracking_uri(f"sqlite:///{tmp_path / 'fluent.db'}")
     yield
     fluent._stack.clear()

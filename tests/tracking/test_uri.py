@@ -42,8 +42,10 @@ def test_unknown_scheme_names_supported_ones() -> None:
 
 @pytest.mark.parametrize("uri", ["http://localhost:5000", "https://x.invalid"])
 def test_server_stores_not_yet(uri: str) -> None:
+    from satchel.tracking.store import get_store
+
     with pytest.raises(StoreUnavailableError, match="not implemented yet"):
-        resolve_tracking_uri(uri)
+        get_store(uri)
 
 
 @pytest.mark.parametrize("uri", ["postgresql://u:p@h:5432/db", "postgres://u:p@h:5432/db"])

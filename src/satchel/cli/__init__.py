@@ -8,9 +8,7 @@ bug → a short message plus the path of a log file holding the traceback, exit 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -133,23 +131,6 @@ def cli() -> None:
     """Package, share and run ML projects reproducibly, with every run tracked."""
 
 
-def _bug_log(exc: BaseException) -> Path:
-    from satchel.home import satchel_home
-
-    log_dir = satchel_home() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    import platform
-    import traceback
-
-    from satchel import __version__
-
-    header = f"satchel {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
-    header += f"argv: {sys.argv}\n\n"
-    path.write_text(header + "".join(traceback.format_exception(exc)))
-    return path
-
-
 def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
@@ -194,7 +175,9 @@ def _main(argv: list[str] | None) -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # our bug: short message, traceback in a log
-        path = _bug_log(exc)
+        from satchel.crashlog import write_crash_log
+
+        path = write_crash_log(exc)
         click.echo(
             f"Internal error in satchel: {type(exc).__name__}: {exc}\n"
             f"This is a bug; the traceback is in {path}",

@@ -163,7 +163,7 @@ class DockerManager(EnvManager):
             )
         report(f"building docker image {tag} ({len(context.files)} files)")
         start = time.monotonic()
-        image, log_path = docker_build.build(client, context, base, tag)
+        image, log_path = docker_build.build(client, context, base, tag, WORKDIR)
         return PreparedEnv(
             manager="docker",
             key=tag.rsplit(":", 1)[1],

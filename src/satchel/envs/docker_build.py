@@ -148,15 +148,14 @@ def _log_path(tag: str) -> Path:
 
 
 def build(
-    client: docker.DockerClient, context: BuildContext, base: Image, tag: str
+    client: docker.DockerClient, context: BuildContext, base: Image, tag: str, workdir: str
 ) -> tuple[Image, Path]:
-    """Build ``tag``; the image and the path of its build log. EnvironmentBuildError on failure."""
+    """Build ``tag`` with the code copied to ``workdir``; the image and the path of its build
+    log. EnvironmentBuildError on failure."""
     import docker
 
-    from satchel.envs.docker import WORKDIR
-
     log_path = _log_path(tag)
-    dockerfile = DOCKERFILE.format(base_id=base.id, workdir=WORKDIR, key=tag)
+    dockerfile = DOCKERFILE.format(base_id=base.id, workdir=workdir, key=tag)
     step_ids: list[str] = []
     had_tag = existing_image(client, tag) is not None  # --refresh: a failure keeps the old one
     ok = False

@@ -15,7 +15,7 @@ from typing import Any
 from satchel.errors import SpecError
 from satchel.projects._yamlcache import cached_parse
 from satchel.projects.params import PARAM_TYPES, convert_value
-from satchel.projects.spec import DockerEnv, EntryPoint, EnvDecl, ParamSpec, Project
+from satchel.projects.records import DockerEnv, EntryPoint, EnvDecl, ParamSpec, Project
 
 TOP_KEYS = ("name", "python_env", "conda_env", "docker_env", "entry_points")
 ENV_KEYS = ("docker_env", "python_env", "conda_env")

@@ -21,7 +21,7 @@ from pathlib import Path
 from satchel import process
 from satchel.errors import FetchError
 from satchel.home import satchel_home
-from satchel.projects.fetch import Fetched, SourceInfo, resolve_subdir
+from satchel.projects.fetched import Fetched, SourceInfo, resolve_subdir
 
 __all__ = [
     "RepoFacts",

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from satchel.errors import FetchError
-from satchel.projects.fetch import Fetched, SourceInfo, is_zip_uri, resolve_subdir
+from satchel.projects.fetched import Fetched, SourceInfo, is_zip_uri, resolve_subdir
 
 __all__ = ["extract_safely", "fetch_zip", "is_zip_uri"]
 

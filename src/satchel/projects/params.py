@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from satchel.errors import ParameterError
-from satchel.projects.spec import EntryPoint, ParamSpec
+from satchel.projects.records import EntryPoint, ParamSpec
 
 __all__ = [
     "PARAM_TYPES",

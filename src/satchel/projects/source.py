@@ -20,8 +20,8 @@ from pathlib import Path
 
 from satchel import process
 from satchel.errors import FetchError
-from satchel.projects.fetch import Fetched, SourceInfo
 from satchel.projects.fetch_git import git, noise_excludes
+from satchel.projects.fetched import Fetched, SourceInfo
 
 __all__ = ["MAX_FILE_BYTES", "Captured", "capture_source", "restore_source", "source_tags"]
 

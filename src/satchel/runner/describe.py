@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from satchel.projects.spec import Project
+    from satchel.runner.plan import Plan
 
 __all__ = ["environment_lines"]
 
@@ -17,7 +22,7 @@ __all__ = ["environment_lines"]
 _CONDA_PYTHON = re.compile(r"^(?:[^:\s]+::)?python(?:$|[\s=<>!~])")
 
 
-def environment_lines(plan: Any) -> list[str]:
+def environment_lines(plan: Plan) -> list[str]:
     """``environment:`` and its details, aligned like the other dry-run lines."""
     lines = [f"environment:  {plan.env_manager}"]
     if plan.env_manager == "docker":
@@ -29,10 +34,12 @@ def environment_lines(plan: Any) -> list[str]:
     return lines + [f"  {key + ':':<14}{value}" for key, value in details]
 
 
-def _docker(plan: Any) -> list[tuple[str, str]]:
+def _docker(plan: Plan) -> list[tuple[str, str]]:
     from satchel.envs.docker import WORKDIR
 
     decl = plan.project.env.docker
+    if decl is None:  # the docker manager is chosen only for a docker_env project
+        raise AssertionError("a docker plan without a docker_env declaration")
     spec = _relative(plan.project, plan.project.spec_path) if plan.project.spec_path else "?"
     if plan.request.build_image:
         code = f"baked into an image built FROM {decl.image} (--build-image)"
@@ -41,7 +48,7 @@ def _docker(plan: Any) -> list[tuple[str, str]]:
     return [("declared in", f"{spec} (docker_env)"), ("image", decl.image), ("code", code)]
 
 
-def _local(project: Any) -> list[tuple[str, str]]:
+def _local(project: Project) -> list[tuple[str, str]]:
     from satchel.envs.python_spec import current_python
 
     line = f"none: current Python {current_python()}"
@@ -50,7 +57,7 @@ def _local(project: Any) -> list[tuple[str, str]]:
     return [("declared in", line)]
 
 
-def _python(project: Any) -> list[tuple[str, str]]:
+def _python(project: Project) -> list[tuple[str, str]]:
     from satchel.envs.python_spec import current_python, declare
 
     spec = declare(project)  # already parsed once by validate: it cannot fail here
@@ -67,7 +74,7 @@ def _python(project: Any) -> list[tuple[str, str]]:
     return [("declared in", where), ("python", shown)]
 
 
-def _python_requested(project: Any, source: str) -> bool:
+def _python_requested(project: Project, source: str) -> bool:
     """Did the declaration name a python, or did the env layer default to the current one?"""
     if source == "uv.lock":
         return (project.root / ".python-version").is_file()
@@ -84,5 +91,5 @@ def _python_requested(project: Any, source: str) -> bool:
     return any(isinstance(d, str) and _CONDA_PYTHON.match(d.strip()) for d in deps)
 
 
-def _relative(project: Any, path: Any) -> str:
+def _relative(project: Project, path: Path) -> str:
     return os.path.relpath(path, project.root)

@@ -19,15 +19,21 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.errors import ExecutionError, SatchelError, UsageError
+from satchel.runner.plan import Plan
 from satchel.runner.request import BACKENDS, Outcome, RunRequest
 from satchel.runner.watch import GRACE_SECONDS, Stop, outcome_for, stop_signals, watch
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run, RunStatus, RunTag
+
+if TYPE_CHECKING:
+    from satchel.envs.base import PreparedEnv
+    from satchel.projects.params import ResolvedParams
+    from satchel.projects.spec import EntryPoint, Project
+    from satchel.runner.backends.base import Handle
 
 __all__ = [
     "GRACE_SECONDS",
@@ -48,24 +54,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Plan:
-    """A validated request: everything needed to record and launch the run."""
-
-    request: RunRequest
-    fetched: Any  # satchel.projects.fetch.Fetched (root, source, cleanup)
-    project: Any  # satchel.projects.spec.Project
-    entry_point: Any  # satchel.projects.spec.EntryPoint
-    resolved: Any  # satchel.projects.params.ResolvedParams
-    command: str  # rendered; every value shell-quoted
-    masked_command: str  # the same with secret values masked (for tags and logs)
-    env_manager: str
-    backend: str
-    tracking_uri: str  # absolute
-
-
 # -- validate: fetch → spec → params → env choice ----------------------------------------
-def load_spec(root: Path, entry_point: str) -> tuple[Any, Any]:
+def load_spec(root: Path, entry_point: str) -> tuple[Project, EntryPoint]:
     from satchel.projects.spec import get_entry_point, load_project
 
     project = load_project(root)
@@ -73,8 +63,8 @@ def load_spec(root: Path, entry_point: str) -> tuple[Any, Any]:
 
 
 def render(
-    entry_point: Any, parameters: dict[str, str], project_root: Path
-) -> tuple[Any, str, str]:
+    entry_point: EntryPoint, parameters: dict[str, str], project_root: Path
+) -> tuple[ResolvedParams, str, str]:
     """Typed params, the command, and the command with secrets masked."""
     from satchel.projects.params import resolve_parameters
     from satchel.projects.render import mask_secrets, render_command
@@ -86,12 +76,12 @@ def render(
     return resolved, command, mask_secrets(command, resolved)
 
 
-def choose_env(project: Any, requested: str | None) -> str:
+def choose_env(project: Project, requested: str | None) -> str:
     """The env manager: asked for > inherited from a parent run (SATCHEL_ENV_MANAGER) > the
     project's default. The envs registry owns these rules and their errors."""
     from satchel.envs import choose_manager
 
-    return str(choose_manager(project, requested))
+    return choose_manager(project, requested)
 
 
 def choose_backend(requested: str | None) -> str:
@@ -165,7 +155,7 @@ def _check_experiment(request: RunRequest) -> None:
             )
 
 
-def _check_no_docker_options(request: RunRequest, project: Any, env_manager: str) -> None:
+def _check_no_docker_options(request: RunRequest, project: Project, env_manager: str) -> None:
     """-A and --build-image mean nothing outside docker: silently dropping them would run
     something other than what the user asked for."""
     if request.docker_args or request.build_image:
@@ -176,7 +166,7 @@ def _check_no_docker_options(request: RunRequest, project: Any, env_manager: str
         )
 
 
-def _check_loggable(resolved: Any) -> None:
+def _check_loggable(resolved: ResolvedParams) -> None:
     """A value the store would refuse (too long, bad key) fails here, before a run exists."""
     from satchel.tracking.validation import validate_param
 
@@ -201,7 +191,7 @@ def warm_up(plan: Plan) -> None:
         docker_warm_up()
 
 
-def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Any:
+def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> PreparedEnv:
     """Prepare the env and record its tags/artifacts; a failure marks the run FAILED."""
     from satchel.envs import get_manager
     from satchel.errors import EnvironmentBuildError
@@ -246,7 +236,7 @@ def _echo(chunk: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def launch(plan: Plan, run: Run, prepared: Any, log_path: Path) -> Any:
+def launch(plan: Plan, run: Run, prepared: PreparedEnv, log_path: Path) -> Handle:
     from satchel.runner.backends import get_launcher
     from satchel.runner.backends.base import LaunchSpec
     from satchel.runner.client_path import client_path

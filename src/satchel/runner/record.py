@@ -20,7 +20,7 @@ from satchel.tracking.validation import MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from satchel.envs.base import PreparedEnv
-    from satchel.runner.lifecycle import Plan
+    from satchel.runner.plan import Plan
     from satchel.runner.request import RunRequest
 
 __all__ = [
@@ -160,13 +160,13 @@ def log_source(client: Client, plan: Plan, run: Run) -> None:
         with tempfile.TemporaryDirectory(prefix="satchel-source-") as tmp:
             captured = capture_source(plan.fetched, Path(tmp))
             client.log_artifacts(run.info.run_id, tmp, "source")
-    tags = dict(getattr(captured, "tags", {}) or {})
+    tags = captured.tags
     # Only what the run does not already carry (run_tags sets the same facts at creation):
     # usually nothing, which saves a write transaction on every run.
     known = run.data.tags
-    tags = {k: v for k, v in tags.items() if known.get(k) != str(v)}
+    tags = {k: v for k, v in tags.items() if known.get(k) != v}
     if tags:
-        client.log_batch(run.info.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        client.log_batch(run.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
 
 
 def env_tags(prepared: PreparedEnv) -> dict[str, str]:

@@ -140,7 +140,7 @@ def submit(request: RunRequest) -> SubmittedRun:
         client = Client(plan.tracking_uri)
         run = start_record(plan, client)
         run_id = run.info.run_id
-        version = _pinned_version(request, getattr(plan.fetched.source, "commit", None))
+        version = _pinned_version(request, plan.fetched.source.commit)
         argv = runner_argv(
             request, run_id, plan.tracking_uri, version, plan.env_manager, plan.backend
         )

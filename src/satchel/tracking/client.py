@@ -79,9 +79,9 @@ class Client:
     (``satchel.set_tracking_uri``, else ``SATCHEL_TRACKING_URI``, else ``./satchel/``)."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:
-        from satchel.tracking import context  # late: context imports this module
+        from satchel.tracking.uri import get_tracking_uri
 
-        self._tracking_uri = tracking_uri or context.get_tracking_uri()
+        self._tracking_uri = tracking_uri or get_tracking_uri()
         self._opened: Store | None = None
 
     @property

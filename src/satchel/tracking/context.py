@@ -12,6 +12,7 @@ import os
 from satchel.errors import AlreadyExistsError, InvalidValueError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Experiment, LifecycleStage
+from satchel.tracking.uri import get_tracking_uri, set_tracking_uri
 
 __all__ = ["get_experiment_by_name", "get_tracking_uri", "set_experiment", "set_tracking_uri"]
 
@@ -21,7 +22,6 @@ ENV_EXPERIMENT_NAME = "SATCHEL_EXPERIMENT_NAME"
 
 class _State:
     def __init__(self) -> None:
-        self.tracking_uri: str | None = None  # set_tracking_uri, already resolved
         self.experiment_id: str | None = None  # set_experiment
         self.env_run_consumed = False
         self.last_run_id: str | None = None
@@ -32,22 +32,6 @@ class _State:
 
 _state = _State()
 _clients: dict[str, Client] = {}
-
-
-def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
-    """Use this store from now on (``sqlite:///runs.db``, a directory, a .db file path)."""
-    from satchel.tracking.uri import resolve_tracking_uri
-
-    _state.tracking_uri = resolve_tracking_uri(os.fspath(uri))
-
-
-def get_tracking_uri() -> str:
-    """The store in use: set_tracking_uri, else SATCHEL_TRACKING_URI, else ./satchel/."""
-    if _state.tracking_uri is not None:
-        return _state.tracking_uri
-    from satchel.tracking.uri import resolve_tracking_uri
-
-    return resolve_tracking_uri(None)
 
 
 def _client() -> Client:

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import os
 
-from satchel.errors import InvalidValueError, StoreUnavailableError
+from satchel.errors import InvalidValueError
 
 __all__ = [
     "DEFAULT_DB_NAME",
     "DEFAULT_DIR_NAME",
     "artifact_root_for",
+    "get_tracking_uri",
     "resolve_tracking_uri",
     "scheme_of",
+    "set_tracking_uri",
     "sqlite_path",
 ]
 
@@ -33,7 +35,25 @@ ENV_VAR = "SATCHEL_TRACKING_URI"
 DEFAULT_DIR_NAME = "satchel"
 DEFAULT_DB_NAME = "satchel.db"
 SUPPORTED = "sqlite:///path/to/db, a plain file path, http(s)://host:port, postgresql://..."
-_LATER = ("http", "https")  # named in SUPPORTED, coming
+# Schemes of stores that live behind a server or a database. Whether a store module is
+# registered for one is the store registry's business (satchel.tracking.store.STORES): the
+# resolver only normalises, so it never imports the registry that imports it.
+_SERVER_SCHEMES = ("http", "https", "postgresql")
+
+# The process's current store (``set_tracking_uri``), already resolved. It lives beside the
+# resolver, not in the fluent context, so ``Client`` reads it without importing the context.
+_current: str | None = None
+
+
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    """Use this store from now on (``sqlite:///runs.db``, a directory, a .db file path)."""
+    global _current
+    _current = resolve_tracking_uri(os.fspath(uri))
+
+
+def get_tracking_uri() -> str:
+    """The store in use: set_tracking_uri, else SATCHEL_TRACKING_URI, else ./satchel/."""
+    return _current if _current is not None else resolve_tracking_uri(None)
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -55,18 +75,11 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
         return _sqlite_uri(_db_file_for(rest[1:]))  # sqlite:///x -> "x", sqlite:////x -> "/x"
     if scheme == "file":
         return _sqlite_uri(_plain_path_db(rest))
-    from satchel.tracking.store import SCHEMES  # late: the store package imports this module
-
     if scheme == "postgres":  # libpq takes both spellings: one URI, one cached store
         scheme = "postgresql"
 
-    if scheme in SCHEMES:
+    if scheme in _SERVER_SCHEMES:
         return _server_uri(chosen, scheme, rest)
-    if scheme in _LATER:
-        raise StoreUnavailableError(
-            f"tracking URI {chosen!r}: {scheme} stores are not implemented yet",
-            hint="use sqlite:///path/to/satchel.db or a satchel server's http:// URL",
-        )
     raise InvalidValueError(
         f"tracking URI {chosen!r} has unknown scheme {scheme!r}", hint=f"supported: {SUPPORTED}"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from satchel.errors import StoreUnavailableError
 from satchel.tracking.uri import resolve_tracking_uri, scheme_of
 
 TYPE_CHECKING = False  # `typing` costs ~5 ms on every project's first log call
@@ -42,9 +43,15 @@ def get_store(
     store = _cache.get(key)
     if store is not None:
         return store
+    scheme = scheme_of(resolved)
+    if scheme not in STORES:
+        raise StoreUnavailableError(
+            f"tracking URI {resolved!r}: {scheme} stores are not implemented yet",
+            hint="use sqlite:///path/to/satchel.db",
+        )
     import importlib
 
-    module = importlib.import_module(STORES[scheme_of(resolved)])
+    module = importlib.import_module(STORES[scheme])
     with _lock:
         store = _cache.get(key)
         if store is None:

@@ -1,4 +1,5 @@
-"""Exit paths of `satchel run` that used to leave a run RUNNING (found in review).
+"""The record step and ``ended_on_error``: once a run exists, every exit path ends it (none
+stays RUNNING), and what cannot be recorded is refused before the run exists.
 
 Every test drives the real lifecycle against a real SQLite store and real processes.
 """
