@@ -82,7 +82,7 @@ def test_missing_r_file_is_one_line(tmp_path: Path) -> None:
         ("python: latest\n", "not a version"),
         ("dependencies: six\n", "must be a list"),
         ("pyton: '3.11'\n", "unknown key"),
-        ("python: [\n", "not valid YAML"),
+        ("python: [\n", "invalid YAML"),
     ],
 )
 def test_bad_python_env(tmp_path: Path, text: str, match: str) -> None:

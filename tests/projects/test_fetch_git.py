@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -221,3 +222,100 @@ def test_bad_version_strings(origin: dict) -> None:
     for bad in ("", "  ", "--upload-pack=touch /tmp/x"):
         with pytest.raises(FetchError, match="Bad version"):
             fetch_project(origin["url"], bad)
+
+
+# -- credentials in the URL: used for the fetch, recorded nowhere ---------------------------
+TOKEN = "s3cr3t-T0KEN"
+
+
+@pytest.fixture()
+def auth_http_repo(tmp_path: Path):
+    """A dumb-HTTP git server on 127.0.0.1 that answers only with basic auth bob:TOKEN."""
+    import base64
+    import http.server
+    from functools import partial
+
+    served = tmp_path / "http"
+    work = tmp_path / "auth-work"
+    make_git_repo(
+        work,
+        {"MLproject": "entry_points:\n  main:\n    command: python -c 'print(42)'\n"},
+        "main",
+    )
+    _publish(work, served / "repo.git")
+    git("update-server-info", cwd=served / "repo.git")
+    expected = "Basic " + base64.b64encode(f"bob:{TOKEN}".encode()).decode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(Handler, directory=str(served))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}/repo.git"
+    server.shutdown()
+    server.server_close()
+
+
+def _files_containing(root: Path, needle: str) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink() and needle.encode() in path.read_bytes():
+            found.append(path)
+    return found
+
+
+def test_url_credentials_are_used_for_the_fetch_only(
+    auth_http_repo: str, tmp_path: Path, tmpdir_watch: Path
+) -> None:
+    from satchel.home import satchel_home
+
+    with pytest.raises(FetchError) as refused:  # the server really wants the credentials
+        fetch_project(f"http://{auth_http_repo}")
+    assert TOKEN not in str(refused.value)
+    url = f"http://bob:{TOKEN}@{auth_http_repo}"
+    with fetch_project(url) as fetched:
+        assert (fetched.root / "MLproject").is_file()
+        source = fetched.source
+        assert (source.uri, source.name) == (f"http://{auth_http_repo}",) * 2
+        assert source.repo_url == f"http://{auth_http_repo}"
+    with pytest.raises(FetchError) as err:
+        fetch_project(url, "no-such-version")
+    assert TOKEN not in str(err.value) and "bob" not in str(err.value)
+    assert _files_containing(satchel_home(), TOKEN) == []  # the mirror's config included
+    assert _files_containing(satchel_home(), "bob") == []
+
+
+def test_satchel_run_records_no_credentials(auth_http_repo: str, tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from conftest import run_cli
+
+    url = f"http://bob:{TOKEN}@{auth_http_repo}"
+    out = run_cli("run", url, "--env-manager", "local")
+    assert out.returncode == 0, out.stderr
+    assert "42" in out.stdout and TOKEN not in out.stderr + out.stdout
+    store = Path.cwd() / "satchel"
+    with sqlite3.connect(store / "satchel.db") as db:
+        tags = dict(db.execute("SELECT key, value FROM tags").fetchall())
+    for key in ("mlflow.source.git.repoURL", "mlflow.source.name", "satchel.source.uri"):
+        assert tags[key] == f"http://{auth_http_repo}", key
+    (source_json,) = store.rglob("source.json")
+    assert TOKEN not in json.dumps(json.loads(source_json.read_text()))
+    assert _files_containing(store, TOKEN) == []
+    assert _files_containing(Path(os.environ["SATCHEL_HOME"]), TOKEN) == []
+    failed = run_cli("run", url, "-v", "nope", "--env-manager", "local")
+    assert failed.returncode == 1 and TOKEN not in failed.stderr

@@ -173,3 +173,30 @@ def test_satchel_run_of_zip_subdir_naming_the_top_folder(tmp_path: Path) -> None
     for out in outs:
         assert out.returncode == 0, out.stderr
         assert "hi from sub.dir" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"proj/a": b"file", "proj/a/b": b"inside"},
+        {"proj/a/b": b"inside", "proj/a": b"file"},
+    ],
+)
+def test_colliding_entries_are_one_line_before_extraction(
+    tmp_path: Path, systmp: Path, entries: dict[str, bytes]
+) -> None:
+    archive = _zip(tmp_path / "collide.zip", entries)
+    with pytest.raises(FetchError, match=r"has both a file 'proj/a' and the entry 'proj/a/b'"):
+        fetch_project(str(archive))
+    assert list(systmp.iterdir()) == []
+
+
+def test_cli_refuses_a_colliding_zip_with_one_line_and_no_run(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    archive = _zip(
+        tmp_path / "collide.zip", {"proj/MLproject": b"", "proj/a": b"", "proj/a/b": b""}
+    )
+    out = run_cli("run", str(archive), "--env-manager", "local")
+    assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
+    assert "has both a file" in out.stderr and not (Path.cwd() / "satchel").exists()

@@ -176,3 +176,25 @@ def test_an_extra_key_close_to_a_declared_one_is_flagged(tmp_path: Path) -> None
     (warning,) = near_misses(ep, resolved)
     assert "-P alpah" in warning and "did you mean 'alpha'" in warning
     assert resolved.extra == {"alpah": "0.3", "epochs": "3"}  # still passed, as MLflow does
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("alpha", "0.\x005"), ("extra", "a\x00b"), ("x\x00", "1")]
+)
+def test_nul_bytes_are_refused_before_any_run(key: str, value: str) -> None:
+    ep = _ep(ParamSpec("alpha", "string", "d", required=False))
+    with pytest.raises(ParameterError, match="contains a NUL byte, which no command line"):
+        resolve_parameters(ep, {key: value}, cwd=Path.cwd())
+
+
+def test_python_api_refuses_a_nul_byte_with_no_run_left(tmp_path: Path) -> None:
+    import satchel.projects
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "MLproject").write_text(
+        "entry_points:\n  main:\n    parameters:\n      s: string\n    command: echo {s}\n"
+    )
+    with pytest.raises(ParameterError, match="NUL byte"):
+        satchel.projects.run(str(project), parameters={"s": "a\x00b"}, env_manager="local")
+    assert not (Path.cwd() / "satchel").exists()  # no store, so no run

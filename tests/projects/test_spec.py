@@ -193,3 +193,75 @@ def test_bad_spec_gives_one_line_error(case: str, tmp_path: Path) -> None:
     assert spec["error"] in message, message
     if isinstance(err.value, SpecError):
         assert str(root) in message  # names the file
+
+
+# MLproject files MLflow runs (six of them from MLflow's own repository were refused): each
+# loads with one warning naming the file, key path and fix, and runs as MLflow runs it.
+TOLERATED = {
+    "type_str": ("a: {type: str, default: x}", "unknown type 'str' (did you mean 'string'?)"),
+    "glued_flow_key": (
+        "a: {type:float, default: 1}",
+        "unknown key 'type:float' (did you mean 'type: float'? YAML needs the space)",
+    ),
+    "spaced_flow_key": (
+        "a: {type str, default: x}",
+        "unknown key 'type str' (did you mean 'type: str'? YAML needs the space)",
+    ),
+    "int_default_auto": (
+        "a: {type: int, default: auto}",
+        "default 'auto' is not a valid int (must be an integer (e.g. 10)); it is passed as",
+    ),
+    "unknown_type": ("a: flaot", "unknown type 'flaot' (did you mean 'float'?)"),
+    "unknown_param_key": ("a: {type: string, defualt: x}", "did you mean 'default'?"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOLERATED))
+def test_what_mlflow_runs_loads_with_one_warning(case: str, tmp_path: Path) -> None:
+    param, warning = TOLERATED[case]
+    spec = f"entry_points:\n  main:\n    parameters:\n      {param}\n    command: echo {{a}}\n"
+    project = load_project(_project(tmp_path / "p", spec))
+    assert len(project.warnings) == 1 and warning in project.warnings[0]
+    assert project.warnings[0].startswith(f"{tmp_path / 'p' / 'MLproject'}: entry_points / main")
+    ep = get_entry_point(project, "main")
+    given = {"a": "7"} if case in ("unknown_param_key", "unknown_type") else {}
+    resolved = resolve_parameters(ep, given, cwd=tmp_path)
+    expected = {"type_str": "x", "glued_flow_key": "1", "spaced_flow_key": "x"}
+    expected |= {"int_default_auto": "auto", "unknown_type": "7", "unknown_param_key": "7"}
+    assert resolved.for_logging() == {"a": expected[case]}
+
+
+def test_unknown_types_take_any_value_and_bad_defaults_keep_the_type_for_p(tmp_path: Path) -> None:
+    spec = (
+        "name: [not, a, string]\nentry_points:\n  main:\n    parameters:\n"
+        "      t: flaot\n      n: {type: int, default: auto}\n      my.x: {default: 1}\n"
+        "    command: echo {t} {n}\n"
+    )
+    project = load_project(_project(tmp_path / "p", spec))
+    assert project.name is None and len(project.warnings) == 4
+    ep = get_entry_point(project, "main")
+    assert resolve_parameters(ep, {"t": "abc"}, cwd=tmp_path).for_logging()["t"] == "abc"
+    with pytest.raises(SatchelError, match=r"Bad value 'ten' for parameter 'n' \(int\)"):
+        resolve_parameters(ep, {"t": "1", "n": "ten"}, cwd=tmp_path)
+
+
+def test_misspelt_keys_name_themselves_in_the_error_they_cause(tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path / "p", "entry_point:\n  main:\n    command: x\n"))
+    with pytest.raises(EntryPointError, match=r"did you mean 'entry_points'\?"):
+        get_entry_point(project, "main")
+
+
+def test_cli_runs_a_tolerated_project_and_reports_its_warning(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    spec = "entry_points:\n  main:\n    parameters:\n      s: {type: str, default: hi}\n"
+    root = _project(tmp_path / "p", spec + "    command: echo said {s}\n")
+    out = run_cli("run", str(root), "--env-manager", "local")
+    assert out.returncode == 0, out.stderr
+    assert "said hi" in out.stdout
+    warnings = [line for line in out.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        f"satchel: warning: {root / 'MLproject'}: entry_points / main / parameters / s / type: "
+        "unknown type 'str' (did you mean 'string'?); it is run as a string, as MLflow does "
+        "(allowed: string, float, int, bool, path, uri)"
+    ]

@@ -103,10 +103,14 @@ def test_errors_are_not_cached_and_keep_their_line(tmp_path: Path) -> None:
     assert not cache_dir().exists() or not list(cache_dir().iterdir())
 
 
-def test_schema_errors_of_a_cached_doc_are_still_raised(tmp_path: Path) -> None:
+def test_schema_checks_of_a_cached_doc_still_run(tmp_path: Path) -> None:
     root = _project(tmp_path / "p", MLPROJECT.replace("entry_points", "entry_pionts"))
     for _ in range(2):
-        with pytest.raises(SpecError, match="did you mean 'entry_points'"):
+        (warning,) = load_project(root).warnings
+        assert "did you mean 'entry_points'" in warning
+    (root / "MLproject").write_text(MLPROJECT.replace("command: python a.py", "command: ''"))
+    for _ in range(2):
+        with pytest.raises(SpecError, match="expected a non-empty command string"):
             load_project(root)
 
 

@@ -75,12 +75,10 @@ def _dry_run(request: RunRequest) -> None:
             f"tracking:     {plan.tracking_uri}",
             "parameters:",
         ]
-        logged = plan.resolved.for_logging()
-        from satchel.projects.render import is_secret_name
+        from satchel.projects.render import mask_params
 
-        for key, value in logged.items():
-            shown = "***" if is_secret_name(key) else value
-            lines.append(f"  {key} = {shown}")
+        for key, value in mask_params(plan.resolved.for_logging()).items():
+            lines.append(f"  {key} = {value}")
         lines.append(f"command:      {plan.masked_command}")
     click.echo("\n".join(lines))
 

@@ -94,29 +94,14 @@ def declare(project: Project) -> DeclaredSpec:
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
-    from satchel.projects._yamlcache import cached_parse
+    from satchel.projects._yamlsafe import load_yaml_file
 
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise SpecError(f"{path.name}: file not found at {path}") from None
-    doc = cached_parse(text, "safe_load", lambda t: _safe_load(path, t))
+    doc = load_yaml_file(path)
     if doc is None:
         return {}
     if not isinstance(doc, dict):
         raise SpecError(f"{path.name}: must be a mapping of keys (python, dependencies, ...)")
     return doc
-
-
-def _safe_load(path: Path, text: str) -> Any:
-    import yaml  # only when this exact text is not in the parse cache
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"{path.name}{where}: not valid YAML", "fix the syntax") from None
 
 
 def _check_python(value: object, where: str) -> str:

@@ -1,7 +1,12 @@
-"""The MLproject schema: raw YAML → validated records, or one SpecError line.
+"""The MLproject schema: raw YAML → validated records (plus warnings), or one SpecError line.
 
-Every error reads ``<file>: <key path>: <problem>; <what is allowed>``, with a did-you-mean
-for misspelt keys. MLflow validates nothing (typos are silently ignored); we do.
+Every error reads ``<file>: <key path>: <problem>; <what is allowed>``. MLflow validates
+nothing: it ignores unknown keys and passes parameters of unknown types (and defaults that do
+not fit their type) as strings. A file MLflow runs must run here too, so those become
+warnings on the ``Project`` (same ``<file>: <key path>:`` form, with the fix and a
+did-you-mean: ``{type:float}`` is a key named ``type:float``), and the project runs as MLflow
+would run it. What MLflow itself cannot run (no command, a placeholder without a parameter,
+broken YAML) stays an error.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from satchel.errors import SpecError
-from satchel.projects._yamlcache import cached_parse
+from satchel.projects._yamlsafe import load_yaml_file
 from satchel.projects.params import PARAM_TYPES, convert_value
-from satchel.projects.records import DockerEnv, EntryPoint, EnvDecl, ParamSpec, Project
+from satchel.projects.records import DockerEnv, EntryPoint, EnvDecl, ParamSpec, ParamType, Project
 
 TOP_KEYS = ("name", "python_env", "conda_env", "docker_env", "entry_points")
 ENV_KEYS = ("docker_env", "python_env", "conda_env")
@@ -27,64 +32,31 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 class _Ctx:
-    """Where we are in the file, to name it in errors."""
+    """Where we are in the file, to name it in errors; collects the file's warnings."""
 
-    def __init__(self, spec_path: Path, keys: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, spec_path: Path, keys: tuple[str, ...] = (), warnings: list[str] | None = None
+    ) -> None:
         self.spec_path = spec_path
         self.keys = keys
+        self.warnings = [] if warnings is None else warnings
 
     def child(self, key: Any) -> _Ctx:
-        return _Ctx(self.spec_path, (*self.keys, str(key)))
+        return _Ctx(self.spec_path, (*self.keys, str(key)), self.warnings)
+
+    def _where(self) -> str:
+        where = " / ".join(self.keys) if self.keys else "top level"
+        return f"{self.spec_path}: {where}"
 
     def error(self, problem: str) -> SpecError:
-        where = " / ".join(self.keys) if self.keys else "top level"
-        return SpecError(f"{self.spec_path}: {where}: {problem}")
+        return SpecError(f"{self._where()}: {problem}")
 
-
-def _unique_key_loader() -> Any:
-    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one).
-    Built on first use: yaml is imported only when a document is not in the cache."""
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        pass
-
-    def construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return loader.construct_mapping(node)
-
-    UniqueKeyLoader.add_constructor(
-        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping
-    )
-    return UniqueKeyLoader
-
-
-def _parse_yaml(path: Path, text: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise SpecError(f"{path}{line}: invalid YAML: {err.problem or err.context}") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: invalid YAML: {err}") from None
+    def warn(self, problem: str) -> None:
+        self.warnings.append(f"{self._where()}: {problem}")
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"{path}: cannot read the file: {err}") from None
-    return cached_parse(text, "mlproject", lambda t: _parse_yaml(path, t))
+    return load_yaml_file(path, unique_keys=True)
 
 
 def parse_project(root: Path, spec_path: Path) -> Project:
@@ -95,7 +67,8 @@ def parse_project(root: Path, spec_path: Path) -> Project:
     data = _mapping(ctx, raw, TOP_KEYS)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise ctx.child("name").error(f"expected a string, got {_kind(name)}")
+        ctx.child("name").warn(f"expected a string, got {_kind(name)}; the name is ignored")
+        name = None
     entry_raw = data.get("entry_points") or {}
     ectx = ctx.child("entry_points")
     entries = _mapping(ectx, entry_raw, None)
@@ -103,7 +76,7 @@ def parse_project(root: Path, spec_path: Path) -> Project:
         _key(ectx, n): _entry_point(ectx.child(n), str(n), e) for n, e in entries.items()
     }
     env = _env(ctx, root, data)
-    return Project(root, name, spec_path, env, entry_points)
+    return Project(root, name, spec_path, env, entry_points, tuple(ctx.warnings))
 
 
 def conventional_env(root: Path) -> EnvDecl:
@@ -174,15 +147,18 @@ def _entry_point(ctx: _Ctx, name: str, value: Any) -> EntryPoint:
     data = _mapping(ctx, value, ENTRY_KEYS)
     command = data.get("command")
     if not isinstance(command, str) or not command.strip():
-        raise ctx.child("command").error("expected a non-empty command string")
+        raise ctx.child("command").error(
+            f"expected a non-empty command string{_misspelt(value, 'command')}"
+        )
     pctx = ctx.child("parameters")
     raw_params = _mapping(pctx, data.get("parameters") or {}, None)
     params = {}
     for pname, pvalue in raw_params.items():
         key = _key(pctx, pname)
         if not _NAME.match(key):
-            raise pctx.child(key).error(
-                "bad parameter name; use letters, digits, '_' and '-', starting with a letter"
+            pctx.child(key).warn(
+                "this name cannot be a {placeholder} in the command; rename it with letters, "
+                "digits, '_' and '-', starting with a letter"
             )
         params[key] = _param(pctx.child(key), key, pvalue)
     _check_placeholders(ctx.child("command"), command, params)
@@ -191,12 +167,7 @@ def _entry_point(ctx: _Ctx, name: str, value: Any) -> EntryPoint:
 
 def _param(ctx: _Ctx, name: str, value: Any) -> ParamSpec:
     data = {"type": value} if isinstance(value, str) else _mapping(ctx, value, PARAM_KEYS)
-    ptype: Any = data.get("type", "string")  # checked against PARAM_TYPES just below
-    if ptype not in PARAM_TYPES:
-        raise ctx.child("type").error(
-            f"unknown type {ptype!r}{_did_you_mean(ptype, PARAM_TYPES)}; "
-            f"allowed: {', '.join(PARAM_TYPES)}"
-        )
+    ptype = _param_type(ctx.child("type"), data.get("type", "string"))
     base = ParamSpec(name=name, type=ptype)
     choices = _choices(ctx.child("choices"), base, data.get("choices"))
     low, high = (_bound(ctx.child(k), ptype, data.get(k)) for k in ("min", "max"))
@@ -209,9 +180,26 @@ def _param(ctx: _Ctx, name: str, value: Any) -> ParamSpec:
     try:
         converted = convert_value(spec, default, cwd=None)
     except ValueError as err:
-        problem = f"default {default!r} is not a valid {ptype}: {err}"
-        raise ctx.child("default").error(problem) from None
+        if choices is not None or low is not None or high is not None:
+            problem = f"default {default!r} is not a valid {ptype}: {err}"
+            raise ctx.child("default").error(problem) from None  # our extension: be strict
+        ctx.child("default").warn(
+            f"default {default!r} is not a valid {ptype} ({err}); it is passed as written, "
+            f"as MLflow does, while -P values must still be {ptype}s"
+        )
+        return ParamSpec(name, ptype, str(default), False, choices, low, high, raw_default=True)
     return ParamSpec(name, ptype, converted, False, choices, low, high)
+
+
+def _param_type(ctx: _Ctx, value: Any) -> ParamType:
+    """A known type, else "string" with a warning (MLflow passes unknown types through)."""
+    if value in PARAM_TYPES:
+        return value
+    ctx.warn(
+        f"unknown type {value!r}{_did_you_mean(str(value), PARAM_TYPES, _TYPE_ALIASES)}; "
+        f"it is run as a string, as MLflow does (allowed: {', '.join(PARAM_TYPES)})"
+    )
+    return "string"
 
 
 def _choices(ctx: _Ctx, base: ParamSpec, value: Any) -> tuple[Any, ...] | None:
@@ -258,16 +246,34 @@ def _check_placeholders(ctx: _Ctx, command: str, params: Mapping[str, ParamSpec]
 
 
 def _mapping(ctx: _Ctx, value: Any, allowed: tuple[str, ...] | None) -> dict[Any, Any]:
+    """``value`` as a mapping; unknown keys are warned about and dropped (MLflow ignores them)."""
     if not isinstance(value, dict):
         raise ctx.error(f"expected a mapping, got {_kind(value)}")
-    if allowed is not None:
-        for key in value:
-            if key not in allowed:
-                raise ctx.child(key).error(
-                    f"unknown key {key!r}{_did_you_mean(str(key), allowed)}; "
-                    f"allowed: {', '.join(allowed)}"
-                )
-    return value
+    if allowed is None:
+        return value
+    for key in value:
+        if key not in allowed:
+            ctx.child(key).warn(
+                f"unknown key {key!r}{_suggest_key(key, allowed)}; it is ignored, as MLflow "
+                f"does (allowed: {', '.join(allowed)})"
+            )
+    return {k: v for k, v in value.items() if k in allowed}
+
+
+def _suggest_key(key: Any, allowed: tuple[str, ...]) -> str:
+    """``type:float`` / ``type float`` (a flow mapping missing its space) → ``type: float``."""
+    glued = re.match(r"^([A-Za-z_]+)(?:\s*:\s*|\s+)(\S.*)$", str(key))
+    if glued and glued.group(1) in allowed:
+        return f" (did you mean '{glued.group(1)}: {glued.group(2)}'? YAML needs the space)"
+    return _did_you_mean(str(key), allowed)
+
+
+def _misspelt(data: Mapping[Any, Any], wanted: str) -> str:
+    """A hint for a missing key when the mapping holds a near miss of it (``comand``)."""
+    import difflib  # error path only
+
+    close = difflib.get_close_matches(wanted, [str(k) for k in data], n=1, cutoff=0.6)
+    return f" (found unknown key {close[0]!r}: did you mean {wanted!r}?)" if close else ""
 
 
 def _key(ctx: _Ctx, key: Any) -> str:
@@ -276,9 +282,15 @@ def _key(ctx: _Ctx, key: Any) -> str:
     return key
 
 
-def _did_you_mean(word: str, candidates: Any) -> str:
+# Other languages' names for our types: `type: str` means string.
+_TYPE_ALIASES = {"str": "string", "integer": "int", "boolean": "bool", "number": "float"}
+
+
+def _did_you_mean(word: str, candidates: Any, aliases: Mapping[str, str] | None = None) -> str:
     import difflib  # error path only
 
+    if aliases and word in aliases:
+        return f" (did you mean {aliases[word]!r}?)"
     match = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 

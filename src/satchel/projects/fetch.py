@@ -7,6 +7,11 @@
 
 Everything this module creates lives in a temp dir that ``Fetched.cleanup()`` removes, and
 is removed on every failure path before the error propagates.
+
+Credentials in a URL (``https://user:TOKEN@host/repo.git``) are used for the fetch only:
+``SourceInfo`` strips them from every field it holds (so no tag, ``source.json`` or printed
+line carries them), error lines name the URL without them, and the transports get them out
+of band (git through an HTTP header in its environment, never in a mirror's config).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from satchel.projects.fetched import (
     Fetched,
     SourceInfo,
     is_zip_uri,
+    redact_url,
     resolve_subdir,
     split_subdir,
 )
@@ -38,7 +44,7 @@ def fetch_project(
     """Fetch the project at ``uri`` (optionally at git ``version``); see the module doc."""
     from satchel.projects import fetch_git
 
-    given = uri
+    given = redact_url(uri)  # what errors and records name; ``base`` keeps the credentials
     base, subdir = split_subdir(uri.strip().strip("'\""))
     if version is not None and (not version.strip() or version.startswith("-")):
         raise FetchError(f"Bad version {version!r}: give a commit, branch or tag name")

@@ -5,6 +5,10 @@ only when the asked-for version is missing (a branch is re-resolved with one ``l
 falling back to the cached branch when offline), so running the same commit again does no
 network operation. A file lock guards each mirror; checkouts are ``clone --shared`` copies
 in a temp dir that ``cleanup()`` removes.
+
+Credentials in an http(s) URL never reach the mirror's config, a checkout's ``origin`` or
+argv: the mirror is keyed and configured by the URL without them, and network commands get
+an ``Authorization`` header for that host through git's ``GIT_CONFIG_*`` environment.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from pathlib import Path
 from satchel import process
 from satchel.errors import FetchError
 from satchel.home import satchel_home
-from satchel.projects.fetched import Fetched, SourceInfo, resolve_subdir
+from satchel.projects.fetched import (
+    Fetched,
+    SourceInfo,
+    redact_url,
+    resolve_subdir,
+    split_credentials,
+)
 
 __all__ = [
     "RepoFacts",
@@ -89,7 +99,7 @@ def repo_facts(path: Path) -> RepoFacts | None:
         repo_root=root,
         commit=commit.stdout.strip() or None if commit.returncode == 0 else None,
         branch=branch.stdout.strip() or None if branch.returncode == 0 else None,
-        repo_url=url,
+        repo_url=redact_url(url) if url else None,  # a remote may embed a token
     )
 
 
@@ -111,6 +121,36 @@ def is_dirty(repo_root: Path, subdir: str) -> bool:
     return bool(out.stdout.strip())
 
 
+@dataclass(frozen=True)
+class _Remote:
+    """A repository URL without credentials, and the environment that authenticates to it."""
+
+    url: str
+    auth_env: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, url: str) -> _Remote:
+        clean, credentials = split_credentials(url)
+        if credentials is None or not clean.lower().startswith(("http://", "https://")):
+            return cls(clean, {})
+        import base64
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(clean)
+        user, _, password = credentials.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        index = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)  # after the user's own
+        return cls(
+            clean,
+            {
+                "GIT_CONFIG_COUNT": str(index + 1),
+                # scoped to this host: a submodule elsewhere never sees the header
+                f"GIT_CONFIG_KEY_{index}": f"http.{parts.scheme}://{parts.netloc}/.extraHeader",
+                f"GIT_CONFIG_VALUE_{index}": f"Authorization: Basic {token}",
+            },
+        )
+
+
 def fetch_remote(
     given: str, url: str, subdir: str, version: str | None, cache_dir: Path | None
 ) -> Fetched:
@@ -118,16 +158,17 @@ def fetch_remote(
     import hashlib  # here: a local run never needs it (its OpenSSL load costs ~4 ms)
     import tempfile
 
+    remote = _Remote.parse(url)
     cache = Path(cache_dir) if cache_dir is not None else satchel_home() / "git"
     cache.mkdir(parents=True, exist_ok=True)
-    mirror = cache / hashlib.sha256(url.encode()).hexdigest()[:32]
+    mirror = cache / hashlib.sha256(remote.url.encode()).hexdigest()[:32]
     tmp = Path(tempfile.mkdtemp(prefix="satchel-git-"))
     try:
         with _locked(mirror.with_name(mirror.name + ".lock")):
-            commit, branch = _mirror_resolve(mirror, url, version)
+            commit, branch = _mirror_resolve(mirror, remote, version)
         # Objects of a resolved commit are never pruned by a concurrent fetch: no lock needed.
         checkout = tmp / "repo"
-        work_tree = _checkout(mirror, checkout, url, commit)
+        work_tree = _checkout(mirror, checkout, remote, commit)
         root = resolve_subdir(checkout, subdir, given)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -138,14 +179,14 @@ def fetch_remote(
         type="git",
         commit=commit,
         branch=branch,
-        repo_url=url,
+        repo_url=remote.url,
         repo_root=work_tree,
         subdir=subdir,
     )
     return Fetched(root, info, lambda: shutil.rmtree(tmp, ignore_errors=True))
 
 
-def _checkout(mirror: Path, checkout: Path, url: str, commit: str) -> Path | None:
+def _checkout(mirror: Path, checkout: Path, remote: _Remote, commit: str) -> Path | None:
     """Files of ``commit`` into ``checkout``; returns the work tree if one (with .git) exists.
 
     The fast path is one ``read-tree`` from the mirror with a throwaway index: no .git, no
@@ -162,22 +203,27 @@ def _checkout(mirror: Path, checkout: Path, url: str, commit: str) -> Path | Non
     if not (checkout / ".gitmodules").is_file():
         return None
     shutil.rmtree(checkout)
-    _clone_with_submodules(mirror, checkout, url, commit)
+    _clone_with_submodules(mirror, checkout, remote, commit)
     return checkout
 
 
-def _clone_with_submodules(mirror: Path, checkout: Path, url: str, commit: str) -> None:
+def _clone_with_submodules(mirror: Path, checkout: Path, remote: _Remote, commit: str) -> None:
     git("clone", "--quiet", "--shared", "--no-checkout", "--template=", str(mirror), str(checkout))
     # origin = the real URL, so relative submodule URLs resolve like in a normal clone
-    git("remote", "set-url", "origin", url, cwd=checkout)
+    git("remote", "set-url", "origin", remote.url, cwd=checkout)
     git("checkout", "--quiet", "--detach", commit, cwd=checkout)
     # A local superproject may have local submodules; git refuses file:// for them by default.
-    local = not looks_like_git_url(url) or url.startswith("file:")
+    local = not looks_like_git_url(remote.url) or remote.url.startswith("file:")
     extra = ["-c", "protocol.file.allow=always"] if local else []
     try:
-        git(*extra, "submodule", "update", "--quiet", "--init", "--recursive", cwd=checkout)
+        git(
+            *extra, "submodule", "update", "--quiet", "--init", "--recursive",
+            cwd=checkout, env_extra=remote.auth_env,
+        )  # fmt: skip
     except process.CommandFailed as err:
-        raise FetchError(f"Could not fetch the submodules of {url!r}: {err.stderr_tail}") from None
+        raise FetchError(
+            f"Could not fetch the submodules of {remote.url!r}: {err.stderr_tail}"
+        ) from None
 
 
 @contextmanager
@@ -190,27 +236,27 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _mirror_resolve(mirror: Path, url: str, version: str | None) -> tuple[str, str | None]:
+def _mirror_resolve(mirror: Path, remote: _Remote, version: str | None) -> tuple[str, str | None]:
     created = not (mirror / "HEAD").is_file()
     if created:
         shutil.rmtree(mirror, ignore_errors=True)  # a half-made mirror from a crash
         git("init", "--quiet", "--bare", "--template=", str(mirror))
-        git("config", "remote.origin.url", url, cwd=mirror)
+        git("config", "remote.origin.url", remote.url, cwd=mirror)
         git("config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*", cwd=mirror)
         git("config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*", cwd=mirror)
     try:
         if version is None:
-            return _resolve_default(mirror, url)
-        return _resolve_version(mirror, url, version)
+            return _resolve_default(mirror, remote)
+        return _resolve_version(mirror, remote, version)
     except BaseException:
         if created:  # never fetched anything useful: leave no empty mirror behind
             shutil.rmtree(mirror, ignore_errors=True)
         raise
 
 
-def _resolve_default(mirror: Path, url: str) -> tuple[str, str | None]:
+def _resolve_default(mirror: Path, remote: _Remote) -> tuple[str, str | None]:
     try:
-        out = _network(mirror, url, "ls-remote", "--symref", "origin", "HEAD").stdout
+        out = _network(mirror, remote, "ls-remote", "--symref", "origin", "HEAD").stdout
     except FetchError:
         cached = _rev(mirror, "HEAD")
         if cached is None:
@@ -223,22 +269,22 @@ def _resolve_default(mirror: Path, url: str) -> tuple[str, str | None]:
         elif line.endswith("\tHEAD"):
             sha = line.split("\t")[0]
     if sha is None:
-        raise FetchError(f"Git repository {url!r} has no commits (no default branch)")
+        raise FetchError(f"Git repository {remote.url!r} has no commits (no default branch)")
     if _rev(mirror, sha) is None:
-        _fetch(mirror, url)
+        _fetch(mirror, remote)
     if branch:
         git("symbolic-ref", "HEAD", f"refs/heads/{branch}", cwd=mirror)
     return sha, branch
 
 
-def _resolve_version(mirror: Path, url: str, version: str) -> tuple[str, str | None]:
+def _resolve_version(mirror: Path, remote: _Remote, version: str) -> tuple[str, str | None]:
     full_sha = len(version) == 40 and _HEX.match(version) is not None
     is_branch = not full_sha and _rev(mirror, f"refs/heads/{version}") is not None
     known = _rev(mirror, version)
     if known is not None and not is_branch:
         return known, None  # a commit or tag we already have: immutable, no network
     try:
-        out = _network(mirror, url, "ls-remote", "origin", f"refs/heads/{version}").stdout
+        out = _network(mirror, remote, "ls-remote", "origin", f"refs/heads/{version}").stdout
     except FetchError:
         if known is not None:
             return known, version  # offline: the branch as last fetched
@@ -246,15 +292,15 @@ def _resolve_version(mirror: Path, url: str, version: str) -> tuple[str, str | N
     if out.strip():
         sha = out.split()[0]
         if _rev(mirror, sha) is None:
-            _fetch(mirror, url)
+            _fetch(mirror, remote)
         return sha, version
-    _fetch(mirror, url)  # a tag or commit we do not have yet
+    _fetch(mirror, remote)  # a tag or commit we do not have yet
     commit = _rev(mirror, version)
     if commit is None and _HEX.match(version):
-        commit = _fetch_sha(mirror, version)
+        commit = _fetch_sha(mirror, remote, version)
     if commit is None:
         raise FetchError(
-            f"Unable to checkout version {version!r} of git repository {url!r}: "
+            f"Unable to checkout version {version!r} of git repository {remote.url!r}: "
             "no such commit, branch or tag"
         )
     return commit, None
@@ -278,25 +324,26 @@ def _head_branch(mirror: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def _network(mirror: Path, url: str, *args: str) -> process.Result:
+def _network(mirror: Path, remote: _Remote, *args: str) -> process.Result:
     try:
-        return git(*args, cwd=mirror)
+        return git(*args, cwd=mirror, env_extra=remote.auth_env)
     except process.CommandFailed as err:
         raise FetchError(
-            f"Could not reach git repository {url!r} ({err.stderr_tail or 'git failed'}), "
+            f"Could not reach git repository {remote.url!r} "
+            f"({err.stderr_tail or 'git failed'}), "
             "and no local directory of that name exists; check the URI, network and access"
         ) from None
 
 
-def _fetch(mirror: Path, url: str) -> None:
-    _network(mirror, url, "fetch", "--quiet", "--prune", "--force", "origin")
+def _fetch(mirror: Path, remote: _Remote) -> None:
+    _network(mirror, remote, "fetch", "--quiet", "--prune", "--force", "origin")
 
 
-def _fetch_sha(mirror: Path, sha: str) -> str | None:
+def _fetch_sha(mirror: Path, remote: _Remote, sha: str) -> str | None:
     """An unadvertised commit (servers that allow fetching by id), pinned by a ref."""
     if len(sha) != 40:
         return None
-    out = git("fetch", "--quiet", "origin", sha, cwd=mirror, check=False)
+    out = git("fetch", "--quiet", "origin", sha, cwd=mirror, check=False, env_extra=remote.auth_env)
     if out.returncode != 0:
         return None
     git("update-ref", f"refs/satchel/{sha}", sha, cwd=mirror)

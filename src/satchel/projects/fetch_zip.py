@@ -12,10 +12,17 @@ import stat
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from satchel.errors import FetchError
-from satchel.projects.fetched import Fetched, SourceInfo, is_zip_uri, resolve_subdir
+from satchel.projects.fetched import (
+    Fetched,
+    SourceInfo,
+    is_zip_uri,
+    resolve_subdir,
+    split_credentials,
+)
 
 __all__ = ["extract_safely", "fetch_zip", "is_zip_uri"]
 
@@ -52,9 +59,10 @@ def _download(given: str, url: str, dest: Path) -> Path:
     import urllib.error  # late: urllib.request costs ~20 ms, paid only for http(s) zips
     import urllib.request
 
+    request = _request(url)
     try:
         # only http(s) reaches here (checked by the caller)
-        with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as out:  # noqa: S310
             total = 0
             while chunk := response.read(1 << 20):
                 total += len(chunk)
@@ -69,17 +77,49 @@ def _download(given: str, url: str, dest: Path) -> Path:
     return dest
 
 
+def _request(url: str) -> Any:
+    """A request for ``url`` without its userinfo; credentials go in a header that is not
+    repeated to another host on a redirect."""
+    import base64
+    import urllib.request
+    from urllib.parse import unquote
+
+    clean, credentials = split_credentials(url)
+    request = urllib.request.Request(clean)  # noqa: S310 - http(s) only (checked by the caller)
+    if credentials is not None:
+        user, _, password = credentials.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        request.add_unredirected_header("Authorization", f"Basic {token}")
+    return request
+
+
 def extract_safely(archive: Path, target: Path, given: str) -> None:
     """Extract ``archive`` into ``target``; any unsafe entry aborts with FetchError."""
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = [i for i in zf.infolist() if not i.filename.startswith("__MACOSX/")]
             _check_sizes(infos, given)
+            _check_collisions(infos, given)
             target.mkdir(parents=True)
             for info in infos:
                 _extract_one(zf, info, target, given)
     except zipfile.BadZipFile:
         raise FetchError(f"{given!r} is not a valid zip archive") from None
+    except OSError as err:  # e.g. a name too long for this file system: the archive's fault
+        raise FetchError(f"Could not extract zip archive {given!r}: {err}") from None
+
+
+def _check_collisions(infos: list[zipfile.ZipInfo], given: str) -> None:
+    """A file entry that is also a directory of another entry (``a`` and ``a/b``) cannot be
+    extracted both ways: refuse the archive instead of failing half way."""
+    files = {PurePosixPath(i.filename) for i in infos if not i.is_dir()}
+    for info in infos:
+        for parent in PurePosixPath(info.filename).parents:
+            if parent in files:
+                raise FetchError(
+                    f"Zip archive {given!r} has both a file {str(parent)!r} and the entry "
+                    f"{info.filename!r} inside it; refused (rebuild the archive)"
+                )
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], given: str) -> None:

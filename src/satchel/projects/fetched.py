@@ -5,6 +5,7 @@ all import their records from here, never from ``fetch``, so no fetcher imports 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -13,9 +14,42 @@ from urllib.parse import urlsplit
 
 from satchel.errors import FetchError
 
-__all__ = ["Fetched", "SourceInfo", "SourceType", "is_zip_uri", "resolve_subdir", "split_subdir"]
+__all__ = [
+    "Fetched",
+    "SourceInfo",
+    "SourceType",
+    "is_zip_uri",
+    "redact_url",
+    "resolve_subdir",
+    "split_credentials",
+    "split_subdir",
+]
 
 SourceType = Literal["local", "git", "zip"]
+# scheme://userinfo@ — greedy up to the last "@" of the authority (a password may hold "@")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without its credentials, and the credentials (``user:password``) if any.
+
+    http(s) URLs lose their whole userinfo (a token is often the user name alone); other
+    schemes keep the user name, which says who to log in as (``ssh://git@host``) and is
+    needed for the fetch, and lose the password."""
+    match = _USERINFO.match(url)
+    if match is None:
+        return url, None
+    scheme, userinfo = match.group(1), match.group(2)
+    rest = url[match.end() :]
+    if scheme.lower() in ("http://", "https://"):
+        return scheme + rest, userinfo
+    user, sep, _ = userinfo.partition(":")
+    return (f"{scheme}{user}@{rest}", userinfo) if sep else (url, None)
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be recorded or printed: without credentials."""
+    return split_credentials(url)[0]
 
 
 @dataclass(frozen=True)
@@ -33,6 +67,13 @@ class SourceInfo:
     # checkouts without submodules (files only: nothing there is untracked or changed)
     repo_root: Path | None = None
     subdir: str = ""  # the project root relative to repo_root (or to the fetched tree)
+
+    def __post_init__(self) -> None:
+        # every recorded form of the source is credential-free, whoever built the record
+        for name in ("uri", "name", "repo_url"):
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, redact_url(value))
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ def resolve_parameters(
     ``project_root``, when known, anchors ``path`` defaults (their author wrote them
     relative to the project), falling back to ``cwd`` like MLflow.
     """
+    _check_no_nul(given)
     missing = [n for n, s in entry_point.parameters.items() if n not in given and s.required]
     if missing:
         names = ", ".join(repr(n) for n in missing)
@@ -175,6 +176,8 @@ def resolve_parameters(
     for name, spec in entry_point.parameters.items():
         if name in given:
             declared[name] = _convert_given(spec, given[name], cwd, entry_point.name)
+        elif spec.raw_default:
+            declared[name] = spec.default  # a default MLflow passes unchecked (spec warned)
         else:
             base = project_root if project_root is not None else cwd
             declared[name] = _convert_given(spec, spec.default, base, entry_point.name)
@@ -198,6 +201,17 @@ def near_misses(entry_point: EntryPoint, resolved: ResolvedParams) -> list[str]:
                 f"(did you mean {close[0]!r}?); it is passed as --{key}"
             )
     return warnings
+
+
+def _check_no_nul(given: Mapping[str, Any]) -> None:
+    """A NUL byte cannot be carried by a command line (argv is NUL-terminated): refuse it here,
+    before a run exists, instead of letting the launch fail with a run already recorded."""
+    for key, value in given.items():
+        if "\0" in str(key) or "\0" in str(value):
+            raise ParameterError(
+                f"Parameter {str(key)!r} contains a NUL byte, which no command line can carry; "
+                "remove it from the name and value"
+            )
 
 
 def _convert_given(spec: ParamSpec, raw: Any, cwd: Path, entry: str) -> Any:

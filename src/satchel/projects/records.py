@@ -27,6 +27,8 @@ class ParamSpec:
     choices: tuple[Any, ...] | None = None
     min: float | None = None
     max: float | None = None
+    # the MLproject's default did not fit the type: passed as written (MLflow does), unchecked
+    raw_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,5 @@ class Project:
     spec_path: Path | None  # the MLproject file, None for a bare directory of scripts
     env: EnvDecl
     entry_points: dict[str, EntryPoint] = field(default_factory=dict)
+    # what MLflow tolerates and we warn about, one line each: "<file>: <key path>: problem"
+    warnings: tuple[str, ...] = ()

@@ -1,18 +1,32 @@
-"""Entry point + resolved params → the shell command, every value quoted.
+"""Entry point + resolved params → the shell command, every value quoted for where it lands.
 
-The command is a string only because the MLproject spec makes it a shell template; every
-value that reaches it goes through ``shlex.quote`` (keys of extra params included).
+The command is a string only because the MLproject spec makes it a shell template. Each
+``{placeholder}`` is rendered for its quoting context in the template, so a value is one
+literal piece of text whatever surrounds it:
+
+- bare (``python x.py {a}``): ``shlex.quote`` — one shell word;
+- inside double quotes (``"{a}"``): ``\\``, ``"``, ``$`` and backquote are backslash-escaped;
+- inside single quotes (``'{a}'``): each ``'`` becomes ``'\\''`` (close, escaped quote, reopen);
+- inside ``$'...'``: ``\\`` and ``'`` are backslash-escaped;
+- inside backquotes (any depth): the text is escaped once more per level, as bash unescapes
+  it before parsing the inner command.
+
+MLflow ``shlex.quote``s every value whatever the context, so ``"{a}"`` runs ``$(...)`` in a
+value and passes ``'hello world'`` with its quotes. Extras (undeclared ``-P`` keys) are
+appended as ``--key value``, both quoted. Secret-named params are masked by rendering the
+command from masked values (``render_command(..., masked=True)``), never by editing text.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import string
 
 from satchel.projects.params import ResolvedParams
 from satchel.projects.spec import EntryPoint
 
-__all__ = ["SECRET_WORDS", "is_secret_name", "mask_secrets", "render_command"]
+__all__ = ["MASK", "SECRET_WORDS", "is_secret_name", "mask_params", "render_command"]
 
 SECRET_WORDS = (
     "password",
@@ -28,19 +42,107 @@ SECRET_WORDS = (
 )
 MASK = "***"
 
+# A quoting frame: (kind, the text that closes it). "bare" frames are the top level and the
+# inside of $(...) / (...) / `...`; a placeholder is rendered for the innermost frame.
+_Frame = tuple[str, str]
 
-def render_command(entry_point: EntryPoint, resolved: ResolvedParams) -> str:
-    """``str.format`` the template with quoted values, then append ``--key value`` extras."""
-    quoted = {name: shlex.quote(str(value)) for name, value in resolved.declared.items()}
-    command = entry_point.command.format(**quoted)
+
+def render_command(
+    entry_point: EntryPoint, resolved: ResolvedParams, *, masked: bool = False
+) -> str:
+    """The command for ``resolved``; with ``masked``, secret-named values render as ``***``."""
+    values = mask_params(resolved.for_logging()) if masked else resolved.for_logging()
+    pieces = []
+    frames: list[_Frame] = [("bare", "")]
+    for n, (literal, field, _, _) in enumerate(string.Formatter().parse(entry_point.command)):
+        pieces.append(literal)
+        frames = _scan(literal, frames, at_word_start=n == 0)
+        if field is not None:
+            pieces.append(_quote_for(values[field], frames))
+    command = "".join(pieces)
     if resolved.extra:
         # A trailing newline (YAML block scalars) would turn the extras into a new command.
         extras = " ".join(
-            f"{shlex.quote('--' + key)} {shlex.quote(value)}"
-            for key, value in resolved.extra.items()
+            f"{shlex.quote('--' + key)} {shlex.quote(values[key])}" for key in resolved.extra
         )
         command = f"{command.rstrip()} {extras}"
     return command
+
+
+def _quote_for(value: str, frames: list[_Frame]) -> str:
+    kind = frames[-1][0]
+    if kind == "double":
+        text = re.sub(r'([\\"$`])', r"\\\1", value)
+    elif kind == "single":
+        text = value.replace("'", "'\\''")
+    elif kind == "ansi":
+        text = value.replace("\\", "\\\\").replace("'", "\\'")
+    else:
+        text = shlex.quote(value)
+    # Inside `...` bash removes one level of backslashes (and of \" within "...") before
+    # parsing the inner command: add one level per backquote frame, innermost first.
+    for depth in range(len(frames) - 1, 0, -1):
+        if frames[depth][1] == "`":
+            special = r'[\\`$"]' if frames[depth - 1][0] == "double" else r"[\\`$]"
+            text = re.sub(f"({special})", r"\\\1", text)
+    return text
+
+
+def _unescapes_quote(frames: list[_Frame]) -> bool:
+    """Inside a backquote within "...", ``\\"`` is a plain ``"`` to the inner command."""
+    for depth in range(len(frames) - 1, 0, -1):
+        if frames[depth][1] == "`":
+            return frames[depth - 1][0] == "double"
+    return False
+
+
+def _scan(text: str, frames: list[_Frame], *, at_word_start: bool) -> list[_Frame]:
+    """The quoting frames after ``text``, starting from ``frames`` (POSIX shell rules)."""
+    frames = list(frames)
+    i = 0
+    while i < len(text):
+        word_start = at_word_start if i == 0 else text[i - 1] in " \t\n;&|("
+        if text[i] == "#" and word_start and frames[-1][0] == "bare":
+            i = text.find("\n", i)  # a comment: its quotes quote nothing
+            if i < 0:
+                break
+        kind, closer = frames[-1]
+        ch, nxt = text[i], text[i + 1 : i + 2]
+        if kind == "single":
+            if ch == "'":
+                frames.pop()
+        elif ch == "\\" and nxt == '"' and _unescapes_quote(frames):
+            pass  # the quote is seen by the inner command's parser next round
+        elif ch == "\\" and kind != "single":
+            i += 1  # the next character is escaped
+        elif kind == "ansi":
+            if ch == "'":
+                frames.pop()
+        elif ch == closer and len(frames) > 1 and (kind == "double" or closer in ")`"):
+            frames.pop()
+        elif ch == "$" and nxt == "(":
+            frames.append(("bare", ")"))
+            i += 1
+        elif ch == "`":
+            frames.append(("bare", "`"))
+        elif kind == "bare":
+            i += _open_in_bare(ch, nxt, frames)
+        i += 1
+    return frames
+
+
+def _open_in_bare(ch: str, nxt: str, frames: list[_Frame]) -> int:
+    """Quotes and subshells that open at the top level; returns extra characters consumed."""
+    if ch == "$" and nxt == "'":
+        frames.append(("ansi", "'"))
+        return 1
+    if ch == "'":
+        frames.append(("single", "'"))
+    elif ch == '"':
+        frames.append(("double", '"'))
+    elif ch == "(":
+        frames.append(("bare", ")"))
+    return 0
 
 
 def is_secret_name(name: str) -> bool:
@@ -48,12 +150,6 @@ def is_secret_name(name: str) -> bool:
     return any(word in lowered for word in SECRET_WORDS)
 
 
-def mask_secrets(command_or_value: str, resolved: ResolvedParams) -> str:
-    """Replace the values of secret-looking params (quoted or not) by ``***``."""
-    values = {**{k: str(v) for k, v in resolved.declared.items()}, **resolved.extra}
-    secrets = {v for k, v in values.items() if is_secret_name(k) and v}
-    forms = {form for v in secrets for form in (shlex.quote(v), v)}
-    # Longest first, so a quoted form is replaced whole before its bare inner text.
-    for form in sorted(forms, key=len, reverse=True):
-        command_or_value = command_or_value.replace(form, MASK)
-    return command_or_value
+def mask_params(params: dict[str, str]) -> dict[str, str]:
+    """``params`` with the values of secret-named keys replaced by ``***``."""
+    return {k: MASK if is_secret_name(k) and v else v for k, v in params.items()}

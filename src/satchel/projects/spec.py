@@ -88,4 +88,6 @@ def _unknown_entry_point(project: Project, name: str) -> str:
     msg += f"; declared entry points: {declared}"
     if scripts:
         msg += f"; scripts: {', '.join(scripts)}"
-    return msg + "; or give a .py/.sh script file of the project"
+    msg += "; or give a .py/.sh script file of the project"
+    # an ignored key may be why (`entry_point:` for `entry_points:`): say so on the same line
+    return "; ".join([msg, *project.warnings])

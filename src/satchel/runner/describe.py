@@ -80,9 +80,9 @@ def _python_requested(project: Project, source: str) -> bool:
         return (project.root / ".python-version").is_file()
     if source not in ("python_env.yaml", "conda.yaml") or project.env.path is None:
         return False
-    import yaml
+    from satchel.projects._yamlsafe import load_yaml_file
 
-    doc = yaml.safe_load(project.env.path.read_text()) or {}
+    doc = load_yaml_file(project.env.path) or {}
     if not isinstance(doc, dict):
         return False
     if source == "python_env.yaml":

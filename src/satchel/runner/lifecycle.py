@@ -67,13 +67,13 @@ def render(
 ) -> tuple[ResolvedParams, str, str]:
     """Typed params, the command, and the command with secrets masked."""
     from satchel.projects.params import resolve_parameters
-    from satchel.projects.render import mask_secrets, render_command
+    from satchel.projects.render import render_command
 
     resolved = resolve_parameters(
         entry_point, parameters, cwd=Path.cwd(), project_root=project_root
     )
     command = render_command(entry_point, resolved)
-    return resolved, command, mask_secrets(command, resolved)
+    return resolved, command, render_command(entry_point, resolved, masked=True)
 
 
 def choose_env(project: Project, requested: str | None) -> str:
@@ -94,8 +94,10 @@ def choose_backend(requested: str | None) -> str:
 
 
 @contextlib.contextmanager
-def validate(request: RunRequest) -> Iterator[Plan]:
-    """Every check that can fail before a run exists. The fetched tree is cleaned up on exit."""
+def validate(request: RunRequest, report: Callable[[str], None] | None = None) -> Iterator[Plan]:
+    """Every check that can fail before a run exists. The fetched tree is cleaned up on exit.
+    Warnings (what MLflow tolerates in the MLproject, near misses) go to ``report``."""
+    report = report or _report
     from satchel.projects.fetch import fetch_project
     from satchel.tracking.uri import resolve_tracking_uri
 
@@ -107,6 +109,8 @@ def validate(request: RunRequest) -> Iterator[Plan]:
     _debug_timing("fetch", started)
     try:
         project, entry_point = load_spec(Path(fetched.root), request.entry_point)
+        for warning in project.warnings:
+            report(f"warning: {warning}")
         resolved, command, masked = render(entry_point, request.parameters, Path(fetched.root))
         _check_loggable(resolved)
         env_manager = choose_env(project, request.env_manager)
@@ -117,7 +121,7 @@ def validate(request: RunRequest) -> Iterator[Plan]:
             *near_misses(entry_point, resolved),
             *validate_env_decl(project, env_manager),
         ]:
-            print(f"satchel: warning: {warning.removeprefix('warning: ')}", file=sys.stderr)
+            report(f"warning: {warning.removeprefix('warning: ')}")
         if env_manager == "docker":
             from satchel.runner.backends.docker_args import validate_docker_args
 
@@ -318,7 +322,7 @@ def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Out
     """Run a project synchronously, from validation to a terminal status."""
     from satchel.runner.record import ended_on_error
 
-    with stop_signals(), _handed_run_ended_on_error(request), validate(request) as plan:
+    with stop_signals(), _handed_run_ended_on_error(request), validate(request, report) as plan:
         warm_up(plan)
         client = Client(plan.tracking_uri)
         try:
