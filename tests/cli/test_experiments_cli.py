@@ -103,3 +103,23 @@ def test_every_command_has_help() -> None:
         assert "PLACEHOLDER" not in proc.stdout and len(proc.stdout.splitlines()) > 3
         if sub:
             assert "--tracking-uri" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [["--experiment-name", "wine"], ["-n", "wine"], ["wine", "-n", "wine"]]
+)
+def test_create_takes_mlflows_experiment_name_option(args: list[str]) -> None:
+    created = run_cli("experiments", "create", *args)
+    assert created.returncode == 0, created.stderr
+    listed = json.loads(run_cli("experiments", "search", "-o", "json").stdout)
+    assert {e["name"] for e in listed} == {"Default", "wine"}
+
+
+def test_create_needs_exactly_one_name() -> None:
+    assert "no experiment name given" in assert_user_error(
+        run_cli("experiments", "create"), code=2
+    )
+    assert "two names given" in assert_user_error(
+        run_cli("experiments", "create", "a", "-n", "b"), code=2
+    )
+    assert "experiments list" in run_cli("experiments", "search", "--help").stdout

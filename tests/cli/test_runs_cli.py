@@ -202,3 +202,9 @@ def test_every_command_has_help() -> None:
         proc = run_cli("runs", sub, "--help")
         assert proc.returncode == 0 and "--tracking-uri" in proc.stdout, sub
         assert "PLACEHOLDER" not in proc.stdout
+
+
+def test_describe_is_show_under_mlflows_name(three_runs: list[str]) -> None:
+    described = run_cli("runs", "describe", three_runs[0], "-o", "json")
+    assert described.returncode == 0, described.stderr
+    assert described.stdout == run_cli("runs", "show", three_runs[0], "-o", "json").stdout

@@ -20,6 +20,7 @@ from satchel.tracking.client import Client
 from satchel.tracking.entities import Experiment, LifecycleStage, ViewType
 
 __all__ = [
+    "alias",
     "experiment_options",
     "find_experiment",
     "make_client",
@@ -162,3 +163,15 @@ def _all_pages(client: Client) -> list[Experiment]:
         token = page.token
         if not token:
             return found
+
+
+def alias(command: click.Command, full_name: str) -> click.Command:
+    """``command`` under a second name (MLflow's verb), hidden from the help listing."""
+    return click.Command(
+        name=None,
+        params=command.params,
+        callback=command.callback,
+        help=f"Same as `satchel {full_name}` (MLflow's name for it).",
+        short_help=f"Same as `satchel {full_name}`.",
+        hidden=True,
+    )

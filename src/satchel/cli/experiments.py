@@ -1,4 +1,5 @@
-"""``satchel experiments create|list|rename|delete|restore``.
+"""``satchel experiments create|list|rename|delete|restore`` (``search`` = ``list``, MLflow's
+verb).
 
 JSON shape of ``list --output json``: a list of MLflow's experiment JSON
 (``satchel.tracking.serialize``): ``{"experiment_id", "name", "lifecycle_stage",
@@ -11,6 +12,7 @@ from __future__ import annotations
 import click
 
 from satchel.cli._options import (
+    alias,
     find_experiment,
     make_client,
     output_option,
@@ -42,7 +44,14 @@ def _parse_tags(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @experiments.command("create")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option(
+    "-n",
+    "--experiment-name",
+    "option_name",
+    metavar="NAME",
+    help="The name, as MLflow spells it (instead of the NAME argument).",
+)
 @click.option(
     "--artifact-location",
     metavar="PATH",
@@ -57,9 +66,22 @@ def _parse_tags(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @tracking_uri_option
 def create(
-    name: str, artifact_location: str | None, tags: tuple[str, ...], tracking_uri: str | None
+    name: str | None,
+    option_name: str | None,
+    artifact_location: str | None,
+    tags: tuple[str, ...],
+    tracking_uri: str | None,
 ) -> None:
     """Create the experiment NAME and print its id."""
+    if name is not None and option_name is not None and name != option_name:
+        raise UsageError(
+            f"two names given ({name!r} and --experiment-name {option_name!r})", hint="give one"
+        )
+    name = name if name is not None else option_name
+    if name is None:
+        raise UsageError(
+            "no experiment name given", hint="satchel experiments create NAME (or -n NAME)"
+        )
     client = make_client(tracking_uri)
     experiment_id = client.create_experiment(name, artifact_location, _parse_tags(tags))
     click.echo(f"Created experiment {name!r} with id {experiment_id}")
@@ -133,3 +155,6 @@ def restore(experiment: str, tracking_uri: str | None) -> None:
     found = find_experiment(client, experiment)
     client.restore_experiment(found.experiment_id)
     click.echo(f"Restored experiment {found.experiment_id} ({found.name!r})")
+
+
+experiments.add_command(alias(list_, "experiments list"), "search")

@@ -1,4 +1,5 @@
-"""``satchel runs list|show|compare|delete|restore|reap``.
+"""``satchel runs list|show|compare|delete|restore|reap`` (``describe`` = ``show``, MLflow's
+verb).
 
 Reading commands first reap runs whose owning process is gone (``tracking.views.fresh_client``),
 so a SIGKILLed script's run never shows RUNNING. JSON shapes (``--output json``) are MLflow's
@@ -23,6 +24,7 @@ from typing import Any
 import click
 
 from satchel.cli._options import (
+    alias,
     experiment_options,
     make_client,
     output_option,
@@ -212,6 +214,9 @@ def _show_text(client: Client, run: Run, artifacts: list[dict[str, Any]]) -> str
 
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
+
+
+runs.add_command(alias(show, "runs show"), "describe")
 
 
 @runs.command("compare")
