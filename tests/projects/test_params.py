@@ -166,16 +166,19 @@ def test_errors_are_one_line() -> None:
     assert "\n" not in str(err.value)
 
 
-def test_an_extra_key_close_to_a_declared_one_is_flagged(tmp_path: Path) -> None:
-    from satchel.projects.params import near_misses
-
+def test_an_extra_key_close_to_a_declared_one_is_an_error(tmp_path: Path) -> None:
     ep = EntryPoint(
         "main", "python t.py {alpha}", {"alpha": ParamSpec("alpha", "float", 0.5, required=False)}
     )
-    resolved = resolve_parameters(ep, {"alpah": "0.3", "epochs": "3"}, cwd=tmp_path)
-    (warning,) = near_misses(ep, resolved)
-    assert "-P alpah" in warning and "did you mean 'alpha'" in warning
-    assert resolved.extra == {"alpah": "0.3", "epochs": "3"}  # still passed, as MLflow does
+    with pytest.raises(ParameterError, match=r"-P alpah .*\(did you mean 'alpha'\?\).*--allow"):
+        resolve_parameters(ep, {"alpah": "0.3", "epochs": "3"}, cwd=tmp_path)
+    required = EntryPoint("main", "x {alpha}", {"alpha": ParamSpec("alpha", "float")})
+    with pytest.raises(ParameterError, match="did you mean 'alpha'"):  # not "missing alpha"
+        resolve_parameters(required, {"alpah": "0.3"}, cwd=tmp_path)
+    resolved = resolve_parameters(ep, {"epochs": "3"}, cwd=tmp_path)  # a new name passes
+    assert resolved.extra == {"epochs": "3"}
+    allowed = resolve_parameters(ep, {"alpah": "0.3"}, cwd=tmp_path, allow_extra=True)
+    assert allowed.extra == {"alpah": "0.3"}  # passed as --alpah, as MLflow does
 
 
 @pytest.mark.parametrize(

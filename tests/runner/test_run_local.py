@@ -226,10 +226,13 @@ def test_env_failure_after_the_run_exists_marks_it_failed(tmp_path: Path) -> Non
     assert log.read_text().strip()
 
 
-def test_a_misspelt_parameter_is_flagged_and_still_passed(tmp_path: Path) -> None:
+def test_a_misspelt_parameter_is_refused_unless_allowed(tmp_path: Path) -> None:
     project = project_copy(tmp_path)
-    done = satchel_cli("run", str(project), "-P", "alpah=0.3")
+    refused = satchel_cli("run", str(project), "-P", "alpah=0.3")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "-P alpah is not a parameter of entry point 'main' " in refused.stderr
+    assert "did you mean 'alpha'?" in refused.stderr
+    assert not (Path.cwd() / "satchel").exists()  # refused before any run exists
+    done = satchel_cli("run", str(project), "-P", "alpah=0.3", "--allow-extra")
     assert done.returncode == 0, done.stderr
-    assert "satchel: warning: -P alpah is not a parameter of entry point 'main' " in done.stderr
-    assert "did you mean 'alpha'?" in done.stderr
-    assert "extra=['--alpah', '0.3']" in done.stdout  # still passed on, as MLflow does
+    assert "extra=['--alpah', '0.3']" in done.stdout  # passed on, as MLflow does

@@ -107,6 +107,11 @@ _tracking_option = click.option(
     help="A parameter (repeatable); undeclared ones are passed as --NAME VALUE.",
 )
 @click.option(
+    "--allow-extra",
+    is_flag=True,
+    help="Pass a -P name that looks like a typo of a declared parameter as --NAME VALUE.",
+)
+@click.option(
     "-A",
     "--docker-args",
     "docker_args",
@@ -147,6 +152,7 @@ def run_command(
     entry_point: str,
     version: str | None,
     params: tuple[str, ...],
+    allow_extra: bool,
     docker_args: tuple[str, ...],
     experiment_name: str | None,
     experiment_id: str | None,
@@ -170,6 +176,7 @@ def run_command(
         entry_point=entry_point,
         version=version,
         parameters=parse_param_list(params),
+        allow_extra=allow_extra,
         experiment_name=experiment_name,
         experiment_id=experiment_id,
         run_name=run_name,

@@ -157,14 +157,19 @@ def resolve_parameters(
     *,
     cwd: Path,
     project_root: Path | None = None,
+    allow_extra: bool = False,
 ) -> ResolvedParams:
     """Typed values for the declared params (given or default) plus the extra -P keys.
+
+    An extra key that is a near miss of a declared one is an error unless ``allow_extra``.
 
     ``cwd`` (the caller's directory) anchors relative ``path`` values the user gives;
     ``project_root``, when known, anchors ``path`` defaults (their author wrote them
     relative to the project), falling back to ``cwd`` like MLflow.
     """
     _check_no_nul(given)
+    if not allow_extra:  # before "missing": `-P alpah=1` for a required alpha says so
+        _check_near_misses(entry_point, [k for k in given if k not in entry_point.parameters])
     missing = [n for n, s in entry_point.parameters.items() if n not in given and s.required]
     if missing:
         names = ", ".join(repr(n) for n in missing)
@@ -185,22 +190,23 @@ def resolve_parameters(
     return ResolvedParams(declared=declared, extra=extra)
 
 
-def near_misses(entry_point: EntryPoint, resolved: ResolvedParams) -> list[str]:
-    """Warnings for extra -P keys that look like typos of declared ones (``alpah``): they are
-    still passed as ``--key value``, as MLflow does, but the user should hear about it."""
-    if not resolved.extra:
-        return []  # the usual case: no difflib import
+def _check_near_misses(entry_point: EntryPoint, extra: list[str]) -> None:
+    """An extra -P key that looks like a typo of a declared one (``alpah``) would be passed as
+    ``--alpah`` and fail later in the script's own argument parser, with a run recorded: refuse
+    it now. A clearly new name passes through as MLflow does (``allow_extra`` lets a near miss
+    through too)."""
+    if not extra or not entry_point.parameters:
+        return  # the usual case: no difflib import
     import difflib
 
-    warnings = []
-    for key in resolved.extra:
+    for key in extra:
         close = difflib.get_close_matches(key, list(entry_point.parameters), n=1, cutoff=0.75)
         if close:
-            warnings.append(
+            raise ParameterError(
                 f"-P {key} is not a parameter of entry point {entry_point.name!r} "
-                f"(did you mean {close[0]!r}?); it is passed as --{key}"
+                f"(did you mean {close[0]!r}?); fix the name, or pass --allow-extra to send it "
+                f"to the command as --{key}"
             )
-    return warnings
 
 
 def _check_no_nul(given: Mapping[str, Any]) -> None:

@@ -71,12 +71,15 @@ def run_project(
     build_image: bool = False,
     tracking_uri: str | None = None,
     refresh_env: bool = False,
+    allow_extra: bool = False,
 ) -> SubmittedRun:
     """Run a project as a tracked run, like ``satchel run``; returns a ``SubmittedRun``.
 
     Synchronous (default): blocks; raises RunFailedError if the run did not finish. Inside a
     running project the new run is nested (``mlflow.parentRunId``) and inherits the parent's
     environment manager and backend unless given. ``backend=None`` means inherited or local.
+    ``allow_extra``: pass a parameter whose name is close to a declared one (``alpah``) to the
+    command instead of refusing it.
     """
     from satchel.runner.lifecycle import execute
     from satchel.runner.submitted import submit
@@ -91,6 +94,7 @@ def run_project(
         entry_point=entry_point,
         version=version,
         parameters={str(k): _as_text(v) for k, v in (parameters or {}).items()},
+        allow_extra=allow_extra,
         experiment_name=experiment_name,
         experiment_id=str(experiment_id) if experiment_id is not None else None,
         run_name=run_name,

@@ -63,14 +63,21 @@ def load_spec(root: Path, entry_point: str) -> tuple[Project, EntryPoint]:
 
 
 def render(
-    entry_point: EntryPoint, parameters: dict[str, str], project_root: Path
+    entry_point: EntryPoint,
+    parameters: dict[str, str],
+    project_root: Path,
+    allow_extra: bool = False,
 ) -> tuple[ResolvedParams, str, str]:
     """Typed params, the command, and the command with secrets masked."""
     from satchel.projects.params import resolve_parameters
     from satchel.projects.render import render_command
 
     resolved = resolve_parameters(
-        entry_point, parameters, cwd=Path.cwd(), project_root=project_root
+        entry_point,
+        parameters,
+        cwd=Path.cwd(),
+        project_root=project_root,
+        allow_extra=allow_extra,
     )
     command = render_command(entry_point, resolved)
     return resolved, command, render_command(entry_point, resolved, masked=True)
@@ -111,16 +118,13 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
         project, entry_point = load_spec(Path(fetched.root), request.entry_point)
         for warning in project.warnings:
             report(f"warning: {warning}")
-        resolved, command, masked = render(entry_point, request.parameters, Path(fetched.root))
+        resolved, command, masked = render(
+            entry_point, request.parameters, Path(fetched.root), request.allow_extra
+        )
         _check_loggable(resolved)
         env_manager = choose_env(project, request.env_manager)
         from satchel.envs import validate_env_decl
-        from satchel.projects.params import near_misses
-
-        for warning in [
-            *near_misses(entry_point, resolved),
-            *validate_env_decl(project, env_manager),
-        ]:
+        for warning in validate_env_decl(project, env_manager):
             report(f"warning: {warning.removeprefix('warning: ')}")
         if env_manager == "docker":
             from satchel.runner.backends.docker_args import validate_docker_args

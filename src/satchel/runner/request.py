@@ -20,6 +20,7 @@ class RunRequest:
     entry_point: str = "main"
     version: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)  # raw -P values
+    allow_extra: bool = False  # a -P key close to a declared one is passed, not refused
     experiment_name: str | None = None
     experiment_id: str | None = None
     run_name: str | None = None

@@ -91,6 +91,8 @@ def cli_args(request: RunRequest) -> list[str]:
         args += ["-P", f"{key}={value}"]
     for key, value in request.docker_args.items():
         args += ["-A", key if value is True else f"{key}={value}"]
+    if request.allow_extra:
+        args.append("--allow-extra")
     if request.build_image:
         args.append("--build-image")
     if request.refresh_env:
