@@ -116,9 +116,7 @@ def test_create_takes_mlflows_experiment_name_option(args: list[str]) -> None:
 
 
 def test_create_needs_exactly_one_name() -> None:
-    assert "no experiment name given" in assert_user_error(
-        run_cli("experiments", "create"), code=2
-    )
+    assert "no experiment name given" in assert_user_error(run_cli("experiments", "create"), code=2)
     assert "two names given" in assert_user_error(
         run_cli("experiments", "create", "a", "-n", "b"), code=2
     )

@@ -247,7 +247,7 @@ def auth_http_repo(tmp_path: Path):
     expected = "Basic " + base64.b64encode(f"bob:{TOKEN}".encode()).decode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             if self.headers.get("Authorization") != expected:
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="git"')

@@ -22,7 +22,7 @@ from satchel.runner.client_path import client_path, package_dir
 from satchel.runner.heartbeat import Heartbeat
 from satchel.runner.record import env_tags, run_tags
 from satchel.runner.request import Outcome, RunRequest
-from satchel.runner.submitted import runner_argv
+from satchel.runner.submitted import pinned_request, runner_argv
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
 from satchel.tracking.liveness import owner_id
@@ -321,7 +321,7 @@ def test_client_path_holds_only_satchel(tmp_path: Path) -> None:
     assert out.stdout.strip() == "True"
 
 
-def test_runner_argv_hands_over_everything() -> None:
+def test_runner_gets_everything_through_its_request() -> None:
     request = RunRequest(
         "proj#sub",
         entry_point="train",
@@ -329,17 +329,7 @@ def test_runner_argv_hands_over_everything() -> None:
         docker_args={"gpus": "all", "privileged": True},
         build_image=True,
     )
-    argv = runner_argv(request, "r1", "sqlite:////x.db", "abc123", "docker", "local")
-    assert argv[1:5] == ["-m", "satchel", "run", "proj#sub"]
-    joined = " ".join(argv)
-    for part in (
-        "--run-id r1",
-        "-e train",
-        "-v abc123",
-        "-P a=1=2",
-        "-A gpus=all",
-        "-A privileged",
-        "--build-image",
-        "--env-manager docker",
-    ):
-        assert part in joined
+    pinned = pinned_request(request, "r1", "sqlite:////x.db", "abc123", "docker", "local")
+    assert (pinned.run_id, pinned.version, pinned.env_manager) == ("r1", "abc123", "docker")
+    assert pinned.parameters == {"a": "1=2"} and pinned.build_image and not pinned.echo
+    assert runner_argv(Path("/r.json"))[1:] == ["-m", "satchel", "run", "--request-file", "/r.json"]

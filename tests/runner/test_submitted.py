@@ -159,3 +159,36 @@ def test_wait_timeout_exits_124_unlike_a_failed_run(tmp_path: Path) -> None:
     assert satchel_cli("runs", "wait", run_id, "--timeout", "30").returncode == 1
     helped = satchel_cli("runs", "wait", "--help")
     assert "124" in helped.stdout and "FAILED or was KILLED" in helped.stdout
+
+
+def test_detached_runner_gets_its_request_outside_argv(tmp_path: Path) -> None:
+    proj = project_copy(tmp_path)
+    pidfile = tmp_path / "pids"
+    secret = "HUNTER2-secret-value"
+    out = satchel_cli(
+        "run", str(proj), "-e", "sleep", "-P", f"pidfile={pidfile}", "-P", f"api_token={secret}",
+        "--detach", "--env-manager", "local",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.strip()
+    assert wait_for(pidfile.exists, 30)
+    runner_pid = int(_client().get_run(run_id).data.tags["satchel.runner.pid"])
+    cmdline = Path(f"/proc/{runner_pid}/cmdline").read_bytes().split(b"\0")
+    assert b"--request-file" in cmdline
+    assert secret.encode() not in b" ".join(cmdline) and str(proj).encode() not in cmdline
+    requests = Path(os.environ["SATCHEL_HOME"]) / "requests"
+    assert list(requests.iterdir()) == []  # read once, then gone
+    satchel_cli("runs", "cancel", run_id)
+
+
+def test_request_file_is_owner_only_and_round_trips(tmp_path: Path) -> None:
+    from satchel.runner.request import RunRequest, read_request, write_request
+
+    request = RunRequest(
+        "proj#sub", "train", parameters={"a": "1=2", "password": "x"}, allow_extra=True,
+        docker_args={"gpus": "all", "privileged": True, "env": ["A=1"]}, run_id="r1",
+    )  # fmt: skip
+    path = tmp_path / "requests" / "r1.json"
+    write_request(request, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert read_request(str(path)) == request and not path.exists()

@@ -89,7 +89,7 @@ _tracking_option = click.option(
 
 
 @click.command("run")
-@click.argument("uri")
+@click.argument("uri", required=False)
 @click.option(
     "-e",
     "--entry-point",
@@ -144,11 +144,16 @@ _tracking_option = click.option(
     help="Print the project, parameters, environment and command; create nothing.",
 )
 @_tracking_option
-@click.option("--run-id", default=None, hidden=True, help="Internal: resume this run.")
+@click.option(
+    "--request-file",
+    default=None,
+    hidden=True,
+    help="Internal: the whole request as JSON (a file, removed once read, or - for stdin).",
+)
 @click.pass_context
 def run_command(
     ctx: click.Context,
-    uri: str,
+    uri: str | None,
     entry_point: str,
     version: str | None,
     params: tuple[str, ...],
@@ -164,12 +169,17 @@ def run_command(
     detach: bool,
     dry_run: bool,
     tracking_uri: str | None,
-    run_id: str | None,
+    request_file: str | None,
 ) -> None:
     """Run the project at URI (a directory, git URL or zip) as a tracked run."""
     from satchel.projects.params import parse_param_list
-    from satchel.runner.request import RunRequest
+    from satchel.runner.request import RunRequest, read_request
 
+    if request_file is not None:  # a detached runner, or a nested run handed over
+        _run_request(read_request(request_file), dry_run, detach)
+        return
+    if uri is None:
+        raise click.UsageError("Missing argument 'URI'.")
     experiment_name, experiment_id = _experiment(ctx, experiment_name, experiment_id)
     request = RunRequest(
         uri=uri.strip().strip("'\""),
@@ -186,9 +196,11 @@ def run_command(
         build_image=build_image,
         refresh_env=refresh_env,
         tracking_uri=tracking_uri,
-        run_id=run_id,
-        echo=run_id is None,  # a detached runner has no terminal; its output goes to the log
     )
+    _run_request(request, dry_run, detach)
+
+
+def _run_request(request: RunRequest, dry_run: bool, detach: bool) -> None:
     if dry_run:
         _dry_run(request)
         return

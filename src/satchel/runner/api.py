@@ -27,11 +27,12 @@ def _runner_deps_missing() -> bool:
 def _delegate(request: RunRequest, synchronous: bool) -> SubmittedRun:
     """Run through the interpreter that launched us (``SATCHEL_RUNNER_PYTHON``), detached,
     then wait if asked: a project env only has satchel's stdlib-only client."""
+    import json
     import os
     import subprocess
+    from dataclasses import asdict
 
     from satchel.errors import ExecutionError
-    from satchel.runner.submitted import cli_args
 
     python = os.environ.get("SATCHEL_RUNNER_PYTHON")
     if not python:
@@ -39,11 +40,19 @@ def _delegate(request: RunRequest, synchronous: bool) -> SubmittedRun:
             "satchel.projects.run needs PyYAML and click, which this environment lacks",
             hint="install satchel here, or call it from a project launched by `satchel run`",
         )
-    argv = [python, "-m", "satchel", *cli_args(request), "--detach"]
+    # the request goes through a pipe, never argv (`ps` shows argv to everyone)
+    argv = [python, "-m", "satchel", "run", "--request-file", "-", "--detach"]
     from satchel.runner.record import parent_run_id
 
     env = {**os.environ, "SATCHEL_RUN_ID": parent_run_id() or ""}  # the run we are part of
-    out = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+    out = subprocess.run(
+        argv,
+        input=json.dumps(asdict(request)),
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
     if out.returncode != 0:
         lines = out.stderr.strip().splitlines()
         raise ExecutionError(lines[-1] if lines else f"{argv[0]} exited {out.returncode}")

@@ -124,6 +124,7 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
         _check_loggable(resolved)
         env_manager = choose_env(project, request.env_manager)
         from satchel.envs import validate_env_decl
+
         for warning in validate_env_decl(project, env_manager):
             report(f"warning: {warning.removeprefix('warning: ')}")
         if env_manager == "docker":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from satchel.tracking.entities import RunStatus
 
-__all__ = ["BACKENDS", "Outcome", "RunRequest"]
+__all__ = ["BACKENDS", "Outcome", "RunRequest", "read_request", "write_request"]
 
 BACKENDS = ("local",)
 
@@ -47,3 +51,25 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.FINISHED
+
+
+# -- handing a request to another process (the detached runner) ----------------------------
+# Never through argv: any user on the machine can read a process's argv (`ps`), and the
+# parameters may hold secrets. A file readable by its owner alone, or a pipe, carries it.
+def write_request(request: RunRequest, path: Path) -> None:
+    """``request`` as JSON in a new file ``path`` that only its owner can read."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(asdict(request), out)
+
+
+def read_request(source: str) -> RunRequest:
+    """The request in file ``source`` (removed once read), or on stdin for ``-``."""
+    if source == "-":
+        data = json.load(sys.stdin)
+    else:
+        path = Path(source)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.unlink(missing_ok=True)  # read once: the secrets do not outlive the hand-over
+    return RunRequest(**data)

@@ -1,8 +1,10 @@
 """``SubmittedRun``: a run in progress or done — ``run_id``, ``wait()``, ``get_status()``,
 ``cancel()`` — for synchronous runs (already finished) and detached ones alike.
 
-A detached run is driven by its own runner process (``python -m satchel run --run-id ID``),
-started in a new session after validation and after the run record exists. Its pid is
+A detached run is driven by its own runner process (``python -m satchel run --request-file
+F``), started in a new session after validation and after the run record exists. Its
+request travels in a file under SATCHEL_HOME readable by its owner alone, removed once read:
+never in argv, where ``ps`` would show every parameter to every user. Its pid is
 recorded in the tag ``satchel.runner.pid`` (with ``satchel.host``), which is how
 ``satchel runs cancel`` finds it from any shell. The store is the source of truth for status.
 """
@@ -15,14 +17,24 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from satchel.errors import ExecutionError
-from satchel.runner.request import Outcome, RunRequest
+from satchel.runner.request import Outcome, RunRequest, write_request
 from satchel.tracking.client import Client, now_ms
 from satchel.tracking.entities import RunStatus, RunTag
 from satchel.tracking.liveness import hostname, owner_id, pid_alive
 
-__all__ = ["SubmittedRun", "WaitTimeoutError", "cancel_run", "runner_argv", "submit", "wait_run"]
+__all__ = [
+    "SubmittedRun",
+    "WaitTimeoutError",
+    "cancel_run",
+    "pinned_request",
+    "runner_argv",
+    "submit",
+    "wait_run",
+]
 
 POLL_SECONDS = 0.05
 
@@ -72,46 +84,19 @@ class SubmittedRun:
 
 
 # -- the detached runner ----------------------------------------------------------------
-def cli_args(request: RunRequest) -> list[str]:
-    """The `satchel run` arguments that ask for ``request`` (options left unset are omitted)."""
-    args = ["run", request.uri, "-e", request.entry_point]
-    options = {
-        "-v": request.version,
-        "--env-manager": request.env_manager,
-        "--backend": request.backend,
-        "--tracking-uri": request.tracking_uri,
-        "--experiment-id": request.experiment_id,
-        "--experiment-name": None if request.experiment_id else request.experiment_name,
-        "--run-name": request.run_name,
-    }
-    for option, value in options.items():
-        if value:
-            args += [option, value]
-    for key, value in request.parameters.items():
-        args += ["-P", f"{key}={value}"]
-    for key, value in request.docker_args.items():
-        args += ["-A", key if value is True else f"{key}={value}"]
-    if request.allow_extra:
-        args.append("--allow-extra")
-    if request.build_image:
-        args.append("--build-image")
-    if request.refresh_env:
-        args.append("--refresh-env")
-    return args
-
-
-def runner_argv(
+def pinned_request(
     request: RunRequest,
     run_id: str,
     tracking_uri: str,
     version: str | None,
     env_manager: str,
     backend: str,
-) -> list[str]:
-    """``python -m satchel run`` resuming ``run_id`` with the same, already-validated inputs."""
+) -> RunRequest:
+    """What the detached runner resumes: the run we recorded, with the same, already
+    validated inputs (the exact commit, env manager and backend we chose)."""
     from dataclasses import replace
 
-    pinned = replace(
+    return replace(
         request,
         version=version,
         env_manager=env_manager,
@@ -120,8 +105,14 @@ def runner_argv(
         experiment_id=None,
         experiment_name=None,
         run_name=None,
+        run_id=run_id,
+        echo=False,  # a detached runner has no terminal; its output goes to the log
     )
-    return [sys.executable, "-m", "satchel", *cli_args(pinned), "--run-id", run_id]
+
+
+def runner_argv(request_file: Path) -> list[str]:
+    """``python -m satchel run`` reading its request from ``request_file`` (never argv)."""
+    return [sys.executable, "-m", "satchel", "run", "--request-file", str(request_file)]
 
 
 def _pinned_version(request: RunRequest, plan_source_commit: str | None) -> str | None:
@@ -143,26 +134,36 @@ def submit(request: RunRequest) -> SubmittedRun:
         run = start_record(plan, client)
         run_id = run.info.run_id
         version = _pinned_version(request, plan.fetched.source.commit)
-        argv = runner_argv(
+        pinned = pinned_request(
             request, run_id, plan.tracking_uri, version, plan.env_manager, plan.backend
         )
     # until the runner's pid is on record nobody owns the run: a failure here must end it
+    request_file = satchel_home() / "requests" / f"{run_id}.json"
     with ended_on_error(client, run_id, "the detached runner could not start"):
+        write_request(pinned, request_file)
         logs = satchel_home() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"runner-{run_id}.log", "ab") as out:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,
-                close_fds=True,
-            )
+            proc = _start_runner(runner_argv(request_file), out, request_file)
         # the runner's pid is on record before we return, so `runs cancel` finds it at once
         client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
         client.heartbeat(run_id, owner_id(proc.pid))
     return SubmittedRun(run_id, plan.tracking_uri, process=proc)
+
+
+def _start_runner(argv: list[str], out: Any, request_file: Path) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except BaseException:
+        request_file.unlink(missing_ok=True)  # nobody will read it
+        raise
 
 
 # -- wait / cancel by run id (any process, any shell) ----------------------------------
