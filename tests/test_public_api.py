@@ -86,6 +86,8 @@ def test_import_satchel_stays_small() -> None:
         "urllib.request",
         "subprocess",
         "socket",
+        "pandas",
+        "satchel.tracking.dataframe",
     ):
         assert heavy not in loaded, heavy
     assert "satchel.tracking.fluent" in loaded

@@ -6,6 +6,9 @@ test_fluent_process.py, with real subprocesses.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +198,61 @@ def test_search_runs_defaults_to_current_experiment() -> None:
 def test_tracking_uri_roundtrip(tmp_path: Path) -> None:
     satchel.set_tracking_uri(str(tmp_path / "other.db"))
     assert satchel.get_tracking_uri() == f"sqlite:///{tmp_path / 'other.db'}"
+
+
+def test_search_runs_returns_a_list_without_pandas() -> None:
+    from satchel.errors import UsageError
+
+    with satchel.start_run():
+        satchel.log_metric("rmse", 0.3)
+    assert [r.data.metrics for r in satchel.search_runs(output_format="list")] == [{"rmse": 0.3}]
+    if importlib.util.find_spec("pandas") is None:
+        assert isinstance(satchel.search_runs(), list)  # the default without pandas
+        with pytest.raises(UsageError, match="needs pandas"):
+            satchel.search_runs(output_format="pandas")
+
+
+# read at import: the autouse fixture clears SATCHEL_* variables before each test
+MLFLOW_PYTHON = os.environ.get("SATCHEL_TEST_MLFLOW_PYTHON", "")  # a venv with pandas
+_PANDAS_PROBE = """
+import sys
+import satchel
+assert "pandas" not in sys.modules, "import satchel imported pandas"
+satchel.set_experiment("frames")
+for alpha, rmse in (("0.1", 0.3), ("0.5", None)):
+    with satchel.start_run():
+        satchel.log_param("alpha", alpha)
+        if rmse is not None:
+            satchel.log_metric("rmse", rmse)
+frame = satchel.search_runs(order_by=["params.alpha"])
+import pandas as pd
+assert isinstance(frame, pd.DataFrame), type(frame)
+print(list(frame.columns))
+print(frame["params.alpha"].tolist(), frame["metrics.rmse"].isna().tolist())
+print(str(frame["start_time"].dtype), list(frame["status"]))
+print(type(satchel.search_runs(output_format="list")).__name__)
+"""
+
+
+def test_search_runs_returns_mlflows_dataframe_when_pandas_is_there(tmp_path: Path) -> None:
+    python = MLFLOW_PYTHON
+    assert python, "SATCHEL_TEST_MLFLOW_PYTHON is unset: `source .ci/services.sh && ci_up mlflow`"
+    src = Path(satchel.__file__).resolve().parent.parent
+    out = subprocess.run(
+        [python, "-c", _PANDAS_PROBE],
+        env={**os.environ, "PYTHONPATH": str(src)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    columns, values, dtype, listed = out.stdout.strip().splitlines()
+    assert columns == str(
+        ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time",
+         "metrics.rmse", "params.alpha", "tags.mlflow.runName", "tags.mlflow.source.name",
+         "tags.mlflow.source.type", "tags.mlflow.user"]
+    )  # fmt: skip
+    assert values == "['0.1', '0.5'] [False, True]"
+    assert dtype.startswith("datetime64[") and dtype.endswith(", UTC] ['FINISHED', 'FINISHED']")
+    assert listed == "list"

@@ -48,7 +48,9 @@ from here. Standard library only and cheap to import: the store is opened on fir
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from satchel.errors import UsageError
 from satchel.tracking.client import make_metric, now_ms
 
 # Besides what this module uses, ENV_*, _state, _clients, _stack and _Frame are re-exported:
@@ -187,9 +189,19 @@ def search_runs(
     max_results: int = 1000,
     order_by: Sequence[str] | None = None,
     experiment_names: Sequence[str] | None = None,
-) -> list[Run]:
-    """Runs matching an MLflow filter; defaults to the current experiment. A list of Run
-    records (MLflow returns a pandas DataFrame; pandas is not a dependency here)."""
+    output_format: str | None = None,
+) -> Any:
+    """Runs matching an MLflow filter; defaults to the current experiment.
+
+    ``output_format="pandas"`` (the default when pandas is importable, as MLflow's) returns a
+    DataFrame shaped like ``mlflow.search_runs``'s; ``"list"`` (the default otherwise) a list
+    of Run records. pandas is imported only here, never by ``import satchel``."""
+    from satchel.tracking.dataframe import has_pandas, runs_to_dataframe
+
+    if output_format is None:
+        output_format = "pandas" if has_pandas() else "list"
+    if output_format not in ("pandas", "list"):
+        raise UsageError(f"unknown output_format {output_format!r}", hint="use 'pandas' or 'list'")
     client = _client()
     ids = list(experiment_ids or [])
     for name in experiment_names or []:
@@ -198,4 +210,5 @@ def search_runs(
             ids.append(experiment.experiment_id)
     if experiment_ids is None and experiment_names is None:
         ids = [_current_experiment_id(client)]
-    return list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
+    runs = list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
+    return runs_to_dataframe(runs) if output_format == "pandas" else runs
