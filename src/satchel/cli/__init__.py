@@ -131,6 +131,12 @@ def cli() -> None:
     """Package, share and run ML projects reproducibly, with every run tracked."""
 
 
+def _printable(text: str) -> str:
+    from satchel.terminal import printable
+
+    return printable(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
@@ -167,7 +173,7 @@ def _main(argv: list[str] | None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except SatchelError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(_printable(f"Error: {exc}"), err=True)  # it may quote stored/given text
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -179,7 +185,7 @@ def _main(argv: list[str] | None) -> None:
 
         path = write_crash_log(exc)
         click.echo(
-            f"Internal error in satchel: {type(exc).__name__}: {exc}\n"
+            f"Internal error in satchel: {type(exc).__name__}: {_printable(str(exc))}\n"
             f"This is a bug; the traceback is in {path}",
             err=True,
         )

@@ -9,7 +9,11 @@
   strings "NaN", "Infinity", "-Infinity" so strict JSON parsers (jq) accept the output.
   Timestamps are integers (milliseconds since the epoch). Each command documents its shape.
 - csv: a header row, then one row per record; the same columns as the table, untruncated
-  and at full precision.
+  and at full precision, byte-exact.
+
+Control characters in stored data never reach the terminal raw: table cells and headers go
+through ``satchel.terminal.printable`` (``\x1b`` shown as text), and JSON escapes the C1
+range too (``\u009b``: still the exact value to any JSON parser).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import sys
 import time
@@ -25,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
+
+from satchel.terminal import printable
 
 __all__ = [
     "FORMATS",
@@ -64,7 +71,13 @@ def emit(
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(json_safe(obj), sort_keys=True, indent=2, ensure_ascii=False)
+    text = json.dumps(json_safe(obj), sort_keys=True, indent=2, ensure_ascii=False)
+    # json escapes C0 controls itself; C1 (and bidi overrides) are legal raw in JSON strings
+    # but act on a terminal, so they are written as \u escapes (the same value when parsed).
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def json_safe(obj: Any) -> Any:
@@ -183,7 +196,9 @@ def table(
 ) -> str:
     """An aligned plain-text table: header, a rule, one line per row. Columns named in
     ``keep`` (ids people copy) are never truncated; others stop at ``max_cell`` characters
-    and shrink to fit the terminal."""
+    and shrink to fit the terminal. Cells are made one printable line first."""
+    rows = [[_one_line(value) for value in row] for row in rows]
+    headers = [_one_line(h) for h in headers]
     widths = _widths(rows, headers, keep, max_cell)
     numeric = [
         bool(rows) and all(_is_number(r[i]) or not r[i] for r in rows) for i in range(len(headers))
@@ -200,6 +215,12 @@ def table(
     out = [line(head), GAP.join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)
     return "\n".join(out)
+
+
+def _one_line(text: str) -> str:
+    """A cell as one line of printable text: line breaks and tabs become spaces, any other
+    control character an escape (a run name must not retitle the user's terminal)."""
+    return printable(" ".join(text.splitlines()).replace("\t", " "))
 
 
 def fmt_time(ms: int | None) -> str:

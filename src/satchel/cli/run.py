@@ -80,7 +80,9 @@ def _dry_run(request: RunRequest) -> None:
         for key, value in mask_params(plan.resolved.for_logging()).items():
             lines.append(f"  {key} = {value}")
         lines.append(f"command:      {plan.masked_command}")
-    click.echo("\n".join(lines))
+    from satchel.terminal import printable
+
+    click.echo(printable("\n".join(lines)))
 
 
 _tracking_option = click.option(

@@ -286,7 +286,9 @@ def finish(client: Client, run_id: str, outcome: Outcome) -> Outcome:
 
 # -- the whole thing ---------------------------------------------------------------------
 def _report(line: str) -> None:
-    print(f"satchel: {line}", file=sys.stderr, flush=True)
+    from satchel.terminal import printable  # a path or key from the project may hold ESC
+
+    print(f"satchel: {printable(line)}", file=sys.stderr, flush=True)
 
 
 def start_record(plan: Plan, client: Client) -> Run:
