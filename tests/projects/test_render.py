@@ -132,3 +132,16 @@ def test_launched_program_receives_exactly_the_values(
     expected = CONTEXTS[template](a, b) + [x for k, v in extras.items() for x in (f"--{k}", v)]
     assert json.loads(out.stdout) == expected
     assert sorted(p.name for p in work.iterdir()) == ["argv.py"]  # nothing else ran
+
+
+def test_mask_argv_masks_secret_params_and_url_credentials() -> None:
+    from satchel.projects.render import mask_argv
+
+    argv = [
+        "satchel", "run", "https://bob:TOK@host/r.git", "-P", "password=o", "-P", "alpha=o",
+        "-Papi_key=k", "--param-list=db-token=t", "--param-list", "name=python",
+    ]  # fmt: skip
+    assert mask_argv(argv) == [
+        "satchel", "run", "https://host/r.git", "-P", "password=***", "-P", "alpha=o",
+        "-Papi_key=***", "--param-list=db-token=***", "--param-list", "name=python",
+    ]  # fmt: skip

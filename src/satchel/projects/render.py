@@ -26,7 +26,14 @@ import string
 from satchel.projects.params import ResolvedParams
 from satchel.projects.spec import EntryPoint
 
-__all__ = ["MASK", "SECRET_WORDS", "is_secret_name", "mask_params", "render_command"]
+__all__ = [
+    "MASK",
+    "SECRET_WORDS",
+    "is_secret_name",
+    "mask_argv",
+    "mask_params",
+    "render_command",
+]
 
 SECRET_WORDS = (
     "password",
@@ -153,3 +160,27 @@ def is_secret_name(name: str) -> bool:
 def mask_params(params: dict[str, str]) -> dict[str, str]:
     """``params`` with the values of secret-named keys replaced by ``***``."""
     return {k: MASK if is_secret_name(k) and v else v for k, v in params.items()}
+
+
+def mask_argv(argv: list[str]) -> list[str]:
+    """A command line as it may be written to a log: secret-named ``-P`` values masked (the
+    value, by structure, never by searching text) and URL credentials removed."""
+    from satchel.projects.fetch import redact_url
+
+    masked: list[str] = []
+    expect_param = False
+    for word in argv:
+        if expect_param:
+            masked.append(_mask_assignment(word))
+        elif word.startswith(("-P", "--param-list=")) and word not in ("-P", "--param-list"):
+            flag = "-P" if word.startswith("-P") else "--param-list="
+            masked.append(flag + _mask_assignment(word[len(flag) :]))
+        else:
+            masked.append(redact_url(word))
+        expect_param = word in ("-P", "--param-list") and not expect_param
+    return masked
+
+
+def _mask_assignment(item: str) -> str:
+    key, sep, value = item.partition("=")
+    return f"{key}={mask_params({key: value})[key]}" if sep else item

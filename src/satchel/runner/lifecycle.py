@@ -168,7 +168,9 @@ def _check_no_docker_options(request: RunRequest, project: Project, env_manager:
     """-A and --build-image mean nothing outside docker: silently dropping them would run
     something other than what the user asked for."""
     if request.docker_args or request.build_image:
-        name = project.name or request.uri
+        from satchel.projects.fetch import redact_url
+
+        name = project.name or redact_url(request.uri)
         raise UsageError(
             "-A/--docker-args and --build-image apply to docker_env projects only; "
             f"{name} uses {env_manager}"
