@@ -208,3 +208,66 @@ def test_describe_is_show_under_mlflows_name(three_runs: list[str]) -> None:
     described = run_cli("runs", "describe", three_runs[0], "-o", "json")
     assert described.returncode == 0, described.stderr
     assert described.stdout == run_cli("runs", "show", three_runs[0], "-o", "json").stdout
+
+
+def test_list_shows_the_params_that_vary(three_runs: list[str]) -> None:
+    table = run_cli("runs", "list", "--experiment-name", "wine").stdout.splitlines()
+    header = table[0].split()
+    assert "alpha" in header and "l1" not in header  # alpha varies, l1 is 0.5 everywhere
+    assert header.index("alpha") < header.index("rmse")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(run_cli("runs", "list", "--experiment-name", "wine", "-o", "csv").stdout)
+        )
+    )
+    assert sorted(r["params.alpha"] for r in rows) == ["0.1", "0.3", "0.5"]
+    assert "params.l1" not in rows[0]
+
+
+def test_list_columns_chooses_what_is_shown(three_runs: list[str]) -> None:
+    out = run_cli(
+        "runs", "list", "--experiment-name", "wine", "--columns", "name,params.l1,tags.team",
+        "-o", "csv",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert list(rows[0]) == ["name", "params.l1", "tags.team"]
+    assert {(r["name"], r["params.l1"], r["tags.team"]) for r in rows} == {
+        ("net-0", "0.5", "nlp"), ("net-1", "0.5", "vision"), ("net-2", "0.5", "vision"),
+    }  # fmt: skip
+    line = assert_user_error(run_cli("runs", "list", "--columns", "nmae"), code=2)
+    assert "unknown column 'nmae'" in line and "did you mean 'name'?" in line
+
+
+def test_list_and_compare_share_one_number_format() -> None:
+    client = satchel.Client()
+    ids = []
+    for value in (0.123456789012, 0.3, 0.30000000000000004):
+        run_id = client.create_run("0").info.run_id
+        client.log_metric(run_id, "m", value)
+        ids.append(run_id)
+    listed = run_cli("runs", "list", "--columns", "run_id,metrics.m").stdout
+    compared = run_cli("runs", "compare", *ids).stdout
+    for text in (listed, compared):  # full values where two would otherwise look alike
+        assert "0.30000000000000004" in text and "0.123456789012" in text
+    pair = run_cli("runs", "compare", ids[0], ids[1]).stdout
+    listed_pair = run_cli("runs", "list", "--filter", "metrics.m < 0.2").stdout
+    assert "0.123457" in pair and "0.123457" in listed_pair  # the readable form in both
+    assert "0.123456789012" not in pair + listed_pair
+
+
+def test_secret_params_are_masked_unless_asked(three_runs: list[str]) -> None:
+    client = satchel.Client()
+    client.log_param(three_runs[0], "db_password", "hunter2")
+    for args in (
+        ("runs", "show", three_runs[0]),
+        ("runs", "show", three_runs[0], "-o", "json"),
+        ("runs", "show", three_runs[0], "-o", "csv"),
+        ("runs", "list", "--columns", "params.db_password", "-o", "csv"),
+        ("runs", "compare", *three_runs[:2]),
+    ):
+        out = run_cli(*args)
+        assert out.returncode == 0, out.stderr
+        assert "hunter2" not in out.stdout and "***" in out.stdout, args
+    revealed = run_cli("runs", "show", three_runs[0], "--show-secrets", "-o", "json")
+    assert json.loads(revealed.stdout)["params"]["db_password"] == "hunter2"

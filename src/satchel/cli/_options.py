@@ -26,6 +26,7 @@ __all__ = [
     "make_client",
     "output_option",
     "selected_experiment_ids",
+    "show_secrets_option",
     "tracking_uri_option",
     "view_options",
     "view_type",
@@ -66,6 +67,15 @@ def output_option(fn: F) -> F:
         default="table",
         show_default=True,
         help="table for people, json for scripts (sorted keys), csv for spreadsheets.",
+    )(fn)
+
+
+def show_secrets_option(fn: F) -> F:
+    return click.option(
+        "--show-secrets",
+        is_flag=True,
+        help="Show the values of secret-named params (password, token, api_key...), "
+        "masked as *** by default in every output format.",
     )(fn)
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "fmt_time",
     "json_safe",
     "readable",
+    "readable_values",
     "table",
 ]
 
@@ -67,7 +68,8 @@ def emit(
     elif not rows and empty:
         click.echo(empty, err=True)
     else:
-        click.echo(table([[readable(r.get(c)) for c in columns] for r in rows], columns, keep))
+        shown = [readable_values([r.get(c) for r in rows]) for c in columns]
+        click.echo(table([list(cells) for cells in zip(*shown, strict=True)], columns, keep))
 
 
 def to_json(obj: Any) -> str:
@@ -116,6 +118,15 @@ def readable(value: Any) -> str:
     if len(text) <= READABLE_LEN or (isinstance(value, str) and not _is_decimal(text)):
         return text
     return format(float(text), ".6g")
+
+
+def readable_values(values: Sequence[Any]) -> list[str]:
+    """``readable`` for values shown side by side (a table column, a compare row): if two
+    different values would look the same (0.3 and 0.30000000000000004), all are shown in
+    full, so what differs stays visible. The one number format of list and compare."""
+    shown = [readable(v) for v in values]
+    distinct = {cell(v) for v in values}
+    return shown if len(set(shown)) >= len(distinct) else [cell(v) for v in values]
 
 
 def _is_decimal(text: str) -> bool:

@@ -75,7 +75,7 @@ def _dry_run(request: RunRequest) -> None:
             f"tracking:     {plan.tracking_uri}",
             "parameters:",
         ]
-        from satchel.projects.render import mask_params
+        from satchel.tracking.secrets import mask_params
 
         for key, value in mask_params(plan.resolved.for_logging()).items():
             lines.append(f"  {key} = {value}")

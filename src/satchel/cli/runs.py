@@ -29,15 +29,26 @@ from satchel.cli._options import (
     make_client,
     output_option,
     selected_experiment_ids,
+    show_secrets_option,
     tracking_uri_option,
     view_options,
     view_type,
 )
-from satchel.cli._output import cell, emit, fmt_duration, fmt_time, readable, table, to_json
-from satchel.errors import NotFoundError
+from satchel.cli._output import (
+    cell,
+    emit,
+    fmt_duration,
+    fmt_time,
+    readable,
+    readable_values,
+    table,
+    to_json,
+)
+from satchel.errors import NotFoundError, UsageError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run
 from satchel.tracking.liveness import STALE_AFTER_MS
+from satchel.tracking.secrets import masked_run
 from satchel.tracking.serialize import run_info_to_dict, run_to_dict
 from satchel.tracking.views import compare_rows, fresh_client, resolve_run_ids, show_run
 
@@ -75,7 +86,15 @@ def runs() -> None:
     show_default=True,
     help="At most this many runs.",
 )
+@click.option(
+    "--columns",
+    metavar="COL,...",
+    help="Columns to show, comma-separated: run_id, name, status, experiment, started, "
+    "duration, params.KEY, metrics.KEY, tags.KEY [default: the first ones, the params that "
+    "vary across the runs, then the metrics].",
+)
 @view_options
+@show_secrets_option
 @output_option
 @tracking_uri_option
 def list_(
@@ -84,28 +103,30 @@ def list_(
     filter_string: str,
     order_by: tuple[str, ...],
     max_results: int,
+    columns: str | None,
     show_all: bool,
     deleted_only: bool,
+    show_secrets: bool,
     output: str,
     tracking_uri: str | None,
 ) -> None:
     """List runs of one experiment (every active experiment when none is given)."""
     view = view_type(show_all, deleted_only)  # usage errors first, before the store
+    chosen = _chosen_columns(columns)
     client = fresh_client(tracking_uri)
     ids = selected_experiment_ids(client, experiment_name, experiment_id, view)
     found = client.search_runs(ids, filter_string, view, max_results, list(order_by) or None)
-    metric_keys = sorted({k for r in found for k in r.data.metrics})
-    if output == "table":
-        metric_keys = metric_keys[:TABLE_METRICS]
+    shown = [r if show_secrets else masked_run(r) for r in found]
     names = _experiment_names(client, {r.info.experiment_id for r in found})
-    rows = [_list_row(r, metric_keys, names) for r in found]
-    columns = ["run_id", "name", "status", "experiment", "started", "duration"]
-    columns += [_metric_column(k, columns, output) for k in metric_keys]
+    rows = [_list_row(r, names) for r in shown]
+    headers = chosen or _default_columns(shown, output)
+    for row in rows:  # a table heads params/metrics by their bare key where it is unique
+        row.update({_header(c, headers, output): row.get(c) for c in headers})
     emit(
         output,
         rows,
-        columns,
-        json_obj=[run_to_dict(r) for r in found],
+        [_header(c, headers, output) for c in headers],
+        json_obj=[run_to_dict(r) for r in shown],
         empty="No runs.",
         keep=("run_id", "started"),
     )
@@ -113,11 +134,52 @@ def list_(
         click.echo(f"(more runs: raise --max-results above {max_results})", err=True)
 
 
-def _metric_column(key: str, base: Sequence[str], output: str) -> str:
-    """In a table, a metric column is headed by its key (narrow terminals cut long headers,
-    and ``metrics.`` would be all that is left); ``metrics.<key>`` in CSV, or when the key
-    would look like another column."""
-    return key if output == "table" and key not in base else f"metrics.{key}"
+BASE_COLUMNS = ("run_id", "name", "status", "experiment", "started", "duration")
+TABLE_PARAMS = 6  # varying params shown by default in a table (all of them in csv)
+
+
+def _chosen_columns(columns: str | None) -> list[str] | None:
+    if columns is None:
+        return None
+    chosen = [c.strip() for c in columns.split(",") if c.strip()]
+    for column in chosen:
+        if column not in BASE_COLUMNS and not column.startswith(("params.", "metrics.", "tags.")):
+            import difflib
+
+            guess = difflib.get_close_matches(column, BASE_COLUMNS, n=1)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
+            raise UsageError(
+                f"unknown column {column!r} in --columns",
+                hint=f"{hint}columns: {', '.join(BASE_COLUMNS)}, params.KEY, metrics.KEY, tags.KEY",
+            )
+    return chosen or None
+
+
+def _default_columns(found: Sequence[Run], output: str) -> list[str]:
+    """The base columns, the params whose values differ across the runs (a sweep's axes),
+    then the metrics."""
+    params = varying_params(found)
+    metrics = sorted({k for r in found for k in r.data.metrics})
+    if output == "table":
+        params, metrics = params[:TABLE_PARAMS], metrics[:TABLE_METRICS]
+    return [*BASE_COLUMNS, *(f"params.{k}" for k in params), *(f"metrics.{k}" for k in metrics)]
+
+
+def varying_params(found: Sequence[Run]) -> list[str]:
+    """Param keys whose value (or presence) is not the same in every run."""
+    keys = sorted({k for r in found for k in r.data.params})
+    return [k for k in keys if len({r.data.params.get(k) for r in found}) > 1]
+
+
+def _header(column: str, columns: Sequence[str], output: str) -> str:
+    """In a table, ``params.alpha`` / ``metrics.rmse`` are headed by the bare key (narrow
+    terminals cut long headers, and the prefix would be all that is left) unless another
+    column would read the same; CSV keeps the full names."""
+    _, dot, key = column.partition(".")
+    if output != "table" or not dot or key in BASE_COLUMNS:
+        return column
+    same = [c for c in columns if c.partition(".")[2] == key and c.partition(".")[1]]
+    return key if len(same) == 1 else column
 
 
 def _experiment_names(client: Client, ids: set[str]) -> dict[str, str]:
@@ -131,7 +193,8 @@ def _experiment_names(client: Client, ids: set[str]) -> dict[str, str]:
     return names
 
 
-def _list_row(run: Run, metric_keys: Sequence[str], names: dict[str, str]) -> dict[str, Any]:
+def _list_row(run: Run, names: dict[str, str]) -> dict[str, Any]:
+    """Every column a run can show: the base ones, then ``params.``/``metrics.``/``tags.``."""
     info = run.info
     row: dict[str, Any] = {
         "run_id": info.run_id,
@@ -141,22 +204,21 @@ def _list_row(run: Run, metric_keys: Sequence[str], names: dict[str, str]) -> di
         "started": fmt_time(info.start_time),
         "duration": fmt_duration(info.start_time, info.end_time),
     }
-    base = list(row)
-    for key in metric_keys:
-        value = run.data.metrics.get(key)
-        row[key if key not in base else f"metrics.{key}"] = value
-        row[f"metrics.{key}"] = value
+    for kind in ("params", "metrics", "tags"):
+        row.update({f"{kind}.{k}": v for k, v in getattr(run.data, kind).items()})
     return row
 
 
 @runs.command("show")
 @click.argument("run_id")
+@show_secrets_option
 @output_option
 @tracking_uri_option
-def show(run_id: str, output: str, tracking_uri: str | None) -> None:
+def show(run_id: str, show_secrets: bool, output: str, tracking_uri: str | None) -> None:
     """Print a run: its info, params, latest metrics, tags and artifacts."""
     client = fresh_client(tracking_uri)
     run, artifacts = show_run(client, run_id)
+    run = run if show_secrets else masked_run(run)
     if output == "json":
         click.echo(to_json({**run_to_dict(run), "artifacts": artifacts}))
     elif output == "csv":
@@ -222,16 +284,22 @@ runs.add_command(alias(show, "runs show"), "describe")
 @runs.command("compare")
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option("--only-diff", is_flag=True, help="Show only the rows whose values differ.")
+@show_secrets_option
 @output_option
 @tracking_uri_option
 def compare(
-    run_ids: tuple[str, ...], only_diff: bool, output: str, tracking_uri: str | None
+    run_ids: tuple[str, ...],
+    only_diff: bool,
+    show_secrets: bool,
+    output: str,
+    tracking_uri: str | None,
 ) -> None:
     """Put the params and latest metrics of RUN_IDS side by side; '*' marks differences."""
     if len(run_ids) < 2:
         raise click.UsageError("compare needs at least two run ids")
     client = make_client(tracking_uri, read_only=True)
     found = [client.get_run(r) for r in resolve_run_ids(client, run_ids)]
+    found = [r if show_secrets else masked_run(r) for r in found]
     rows = compare_rows(found)
     if only_diff:
         rows = [r for r in rows if r["differs"]]
@@ -240,12 +308,11 @@ def compare(
         click.echo(to_json({"runs": runs_json, "rows": rows}))
         return
     headers = ["diff", "kind", "key"] + [_run_label(r) for r in found]
-    # a table shows readable numbers, except on a differing row: there the full values show
-    # what differs (0.3 vs 0.30000000000000004); CSV always keeps them in full
-    shown = cell if output == "csv" else readable
+    # one number format with `runs list` (full values only where two would look alike);
+    # CSV always keeps them in full
     flat = [
         ["*" if r["differs"] else "", r["kind"], r["key"]]
-        + [(cell if r["differs"] else shown)(v) for v in r["values"]]
+        + ([cell(v) for v in r["values"]] if output == "csv" else readable_values(r["values"]))
         for r in rows
     ]
     if output == "csv":

@@ -13,8 +13,9 @@ literal piece of text whatever surrounds it:
 
 MLflow ``shlex.quote``s every value whatever the context, so ``"{a}"`` runs ``$(...)`` in a
 value and passes ``'hello world'`` with its quotes. Extras (undeclared ``-P`` keys) are
-appended as ``--key value``, both quoted. Secret-named params are masked by rendering the
-command from masked values (``render_command(..., masked=True)``), never by editing text.
+appended as ``--key value``, both quoted. Secret-named params (``tracking.secrets``) are masked by
+rendering the command from masked values (``render_command(..., masked=True)``), never by
+editing text.
 """
 
 from __future__ import annotations
@@ -25,29 +26,10 @@ import string
 
 from satchel.projects.params import ResolvedParams
 from satchel.projects.spec import EntryPoint
+from satchel.tracking.secrets import mask_params
 
-__all__ = [
-    "MASK",
-    "SECRET_WORDS",
-    "is_secret_name",
-    "mask_argv",
-    "mask_params",
-    "render_command",
-]
+__all__ = ["mask_argv", "render_command"]
 
-SECRET_WORDS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "access_key",
-    "private_key",
-    "credential",
-    "auth",
-)
-MASK = "***"
 
 # A quoting frame: (kind, the text that closes it). "bare" frames are the top level and the
 # inside of $(...) / (...) / `...`; a placeholder is rendered for the innermost frame.
@@ -150,16 +132,6 @@ def _open_in_bare(ch: str, nxt: str, frames: list[_Frame]) -> int:
     elif ch == "(":
         frames.append(("bare", ")"))
     return 0
-
-
-def is_secret_name(name: str) -> bool:
-    lowered = re.sub(r"[-.]", "_", name.lower())
-    return any(word in lowered for word in SECRET_WORDS)
-
-
-def mask_params(params: dict[str, str]) -> dict[str, str]:
-    """``params`` with the values of secret-named keys replaced by ``***``."""
-    return {k: MASK if is_secret_name(k) and v else v for k, v in params.items()}
 
 
 def mask_argv(argv: list[str]) -> list[str]:
