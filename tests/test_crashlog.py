@@ -55,3 +55,20 @@ def test_the_cli_prints_the_crash_log_path(tmp_path: Path) -> None:
         assert "This is a bug; the traceback is in" in done.stderr
     logs = sorted((tmp_path / "satchel-home" / "logs").glob("crash-*.log"))
     assert len(logs) == 2
+
+
+def test_crash_log_masks_secret_params() -> None:
+    import sys
+
+    from satchel.crashlog import write_crash_log
+
+    argv = ["satchel", "run", ".", "-P", "api_token=tok-12345", "-P", "password=o"]
+    saved, sys.argv = sys.argv, argv
+    try:
+        try:
+            raise RuntimeError("failed with tok-12345 in hand")
+        except RuntimeError as exc:
+            log = write_crash_log(exc).read_text()
+    finally:
+        sys.argv = saved
+    assert "tok-12345" not in log and "api_token=***" in log and "password=***" in log

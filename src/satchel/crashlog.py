@@ -38,10 +38,11 @@ def _report(exc: BaseException) -> str:
     import traceback
 
     from satchel import __version__
+    from satchel.projects.render import mask_argv, scrub_secrets
 
     header = f"satchel {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
-    header += f"argv: {sys.argv}\n\n"
-    return header + "".join(traceback.format_exception(exc))
+    header += f"argv: {mask_argv(sys.argv)}\n\n"  # secrets never reach a crash log
+    return header + scrub_secrets("".join(traceback.format_exception(exc)), sys.argv)
 
 
 def _write_new(folder: Path, stem: str, text: str) -> Path:

@@ -26,9 +26,9 @@ import string
 
 from satchel.projects.params import ResolvedParams
 from satchel.projects.spec import EntryPoint
-from satchel.tracking.secrets import mask_params
+from satchel.tracking.secrets import MASK, mask_params
 
-__all__ = ["mask_argv", "render_command"]
+__all__ = ["mask_argv", "render_command", "scrub_secrets"]
 
 
 # A quoting frame: (kind, the text that closes it). "bare" frames are the top level and the
@@ -137,7 +137,7 @@ def _open_in_bare(ch: str, nxt: str, frames: list[_Frame]) -> int:
 def mask_argv(argv: list[str]) -> list[str]:
     """A command line as it may be written to a log: secret-named ``-P`` values masked (the
     value, by structure, never by searching text) and URL credentials removed."""
-    from satchel.projects.fetch import redact_url
+    from satchel.projects.fetched import redact_url
 
     masked: list[str] = []
     expect_param = False
@@ -156,3 +156,18 @@ def mask_argv(argv: list[str]) -> list[str]:
 def _mask_assignment(item: str) -> str:
     key, sep, value = item.partition("=")
     return f"{key}={mask_params({key: value})[key]}" if sep else item
+
+
+def scrub_secrets(text: str, argv: list[str]) -> str:
+    """Free text (a traceback) with the secret ``-P`` values of ``argv`` replaced by ``***``.
+
+    Commands are masked by structure (``mask_argv``); a traceback has no structure, so the
+    values themselves are searched for, if long enough not to hit ordinary text."""
+    values = {  # a masked word is its real self with the value replaced: "k=v" → "k=***"
+        real[len(shown) - len(MASK) :]
+        for real, shown in zip(argv, mask_argv(argv), strict=True)
+        if real != shown and shown.endswith("=" + MASK)
+    }
+    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text

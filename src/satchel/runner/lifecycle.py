@@ -168,7 +168,7 @@ def _check_no_docker_options(request: RunRequest, project: Project, env_manager:
     """-A and --build-image mean nothing outside docker: silently dropping them would run
     something other than what the user asked for."""
     if request.docker_args or request.build_image:
-        from satchel.projects.fetch import redact_url
+        from satchel.projects.fetched import redact_url
 
         name = project.name or redact_url(request.uri)
         raise UsageError(
