@@ -73,7 +73,8 @@ def test_json_and_csv_keep_the_exact_values(hostile_run: str) -> None:
     shown = run_cli("runs", "show", hostile_run, "-o", "json").stdout
     assert not any(ch in shown for ch in RAW)  # escaped inside the JSON strings
     data = json.loads(shown)
-    assert data["info"]["run_name"] == HOSTILE and data["tags"]["t"] == HOSTILE
+    tags = {t["key"]: t["value"] for t in data["data"]["tags"]}
+    assert data["info"]["run_name"] == HOSTILE and tags["t"] == HOSTILE
     rows = list(csv.DictReader(io.StringIO(run_cli("runs", "list", "-o", "csv").stdout)))
     assert rows[0]["name"] == HOSTILE  # byte-exact for programs
 

@@ -270,4 +270,5 @@ def test_secret_params_are_masked_unless_asked(three_runs: list[str]) -> None:
         assert out.returncode == 0, out.stderr
         assert "hunter2" not in out.stdout and "***" in out.stdout, args
     revealed = run_cli("runs", "show", three_runs[0], "--show-secrets", "-o", "json")
-    assert json.loads(revealed.stdout)["params"]["db_password"] == "hunter2"
+    params = json.loads(revealed.stdout)["data"]["params"]
+    assert {"key": "db_password", "value": "hunter2"} in params
