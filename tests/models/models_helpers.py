@@ -1,0 +1,67 @@
+"""Helpers of the model tests: uv-built framework environments and scripts run inside them.
+
+Model code runs where the model's framework is installed, as in a user's project: the test
+scripts run in that environment with satchel on the PYTHONPATH (``run_py``), while the
+test process itself keeps only Satchel's own dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ML_PACKAGES = ["scikit-learn", "skops", "pandas", "click", "PyYAML"]
+
+# Trains a small classifier on two features; scripts below build on it.
+TRAIN = """
+import json, sys, warnings
+import numpy as np
+import satchel
+X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.2], [0.1, 0.8], [0.7, 0.1]])
+y = np.array([0, 1, 0, 1, 0, 1])
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression().fit(X, y)
+"""
+
+
+def _uv() -> str:
+    found = Path(sys.executable).with_name("uv")
+    return str(found) if found.exists() else shutil.which("uv") or "uv"
+
+
+def build_venv(root: Path, packages: list[str], settings: dict[str, str]) -> Path:
+    """A uv venv at ``root`` with ``packages`` (the session's uv cache makes it cheap)."""
+    env = {**os.environ, **settings, "UV_COMPILE_BYTECODE": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    subprocess.run(
+        [_uv(), "venv", "-q", "--python", sys.executable, str(root)], env=env, check=True
+    )
+    python = root / "bin" / "python"
+    subprocess.run(
+        [_uv(), "pip", "install", "-q", "--python", str(python), *packages], env=env, check=True
+    )
+    return python
+
+
+def ml_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_py(
+    python: Path, code: str, check: bool = True, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``python`` in the current directory (the test's work dir)."""
+    done = subprocess.run(
+        [str(python), "-c", code], env=ml_env(**extra), capture_output=True, text=True, timeout=300
+    )
+    if check and done.returncode != 0:
+        pytest.fail(f"script failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done
