@@ -65,3 +65,52 @@ def run_py(
     if check and done.returncode != 0:
         pytest.fail(f"script failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done
+
+
+class Served:
+    """A ``satchel models serve`` process and the port it listens on."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], timeout: float = 600) -> None:
+        import re
+        import threading
+
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.stderr: list[str] = []
+        threading.Thread(
+            target=lambda: self.stderr.extend(self.proc.stderr or []), daemon=True
+        ).start()
+        ready: list[str] = []
+        reader = threading.Thread(
+            target=lambda: ready.append(self.proc.stdout.readline() if self.proc.stdout else "")
+        )
+        reader.start()
+        reader.join(timeout)
+        found = re.search(r"listening on http://[\d.]+:(\d+)", ready[0] if ready else "")
+        if not found:
+            self.stop()
+            pytest.fail(f"serve did not start: {''.join(self.stderr)[-3000:]}")
+        self.port = int(found.group(1))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, bytes]:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers={"Content-Type": content_type})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout=60)

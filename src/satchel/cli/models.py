@@ -168,7 +168,7 @@ def alias(
 @models.command("stage")
 @click.argument("name")
 @click.argument("version")
-@click.argument("stage", type=click.Choice(STAGES, case_sensitive=False))
+@click.argument("stage", type=click.Choice(STAGES, case_sensitive=False), metavar="STAGE")
 @click.option(
     "--archive-existing", is_flag=True, help="Move the versions now in STAGE to Archived."
 )

@@ -23,7 +23,7 @@ from satchel.errors import ModelError
 from satchel.models import _yaml
 from satchel.models.checksums import write_manifest
 from satchel.models.mlmodel import write_mlmodel
-from satchel.models.requirements import python_env
+from satchel.models.requirements import pinned, python_env
 from satchel.models.signature import make_example, signature_of
 
 __all__ = ["FlavorFiles", "save_model_dir"]
@@ -56,6 +56,7 @@ def _common(
     signature = signature_of(example, output)
     if signature is not None:
         doc["signature"] = signature
+    return example.kind
 
 
 def save_model_dir(
@@ -86,8 +87,11 @@ def save_model_dir(
         }
         if run_id:
             doc["run_id"] = run_id
-        _common(doc, input_example, files.predict, tmp)
-        lines = list(requirements or files.packages) + list(extra_pip_requirements or [])
+        kind = _common(doc, input_example, files.predict, tmp)
+        packages = list(files.packages)
+        if kind == "dataframe":  # served requests become DataFrames, as in training
+            packages += pinned(["pandas"])
+        lines = list(requirements or packages) + list(extra_pip_requirements or [])
         (tmp / "requirements.txt").write_text("".join(f"{ln}\n" for ln in lines))
         (tmp / "python_env.yaml").write_text(_yaml.dump(python_env()))
         doc["utc_time_created"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())

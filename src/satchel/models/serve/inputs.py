@@ -145,9 +145,10 @@ def _columns(columns: list[Any], data: list[Any], schema: list[dict[str, Any]]) 
             f"the model expects {[s['name'] for s in schema]}"
         )
     pd = _pandas()
-    if pd is None:
-        order = [columns.index(s["name"]) for s in schema if s["name"] in columns]
-        return _tensor([[row[i] for i in order] for row in data], None, "data")
+    if pd is None:  # the model's environment has no pandas: rows in the signature's order
+        order = [(columns.index(s["name"]), s) for s in schema if s["name"] in columns]
+        rows = [[_cast(row[i], spec) for i, spec in order] for row in data]
+        return _tensor(rows, None, "data")
     frame = pd.DataFrame(data, columns=columns)
     for spec in schema:
         name, kind = spec["name"], _PANDAS_TYPES.get(spec.get("type", ""))
@@ -157,6 +158,18 @@ def _columns(columns: list[Any], data: list[Any], schema: list[dict[str, Any]]) 
             except (ValueError, TypeError):
                 raise BadInput(f"column {name!r} cannot be read as {spec['type']}") from None
     return frame[[s["name"] for s in schema if s["name"] in frame]]
+
+
+def _cast(value: Any, spec: dict[str, Any]) -> Any:
+    kind = spec.get("type")
+    try:
+        if kind in ("double", "float"):
+            return float(value)
+        if kind in ("long", "integer"):
+            return int(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"column {spec['name']!r} cannot be read as {kind}: {value!r}") from None
+    return value
 
 
 def _tensor(value: Any, schema: list[dict[str, Any]] | None, key: str) -> Any:

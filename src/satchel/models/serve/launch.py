@@ -45,6 +45,9 @@ def model_env(model_dir: Path, refresh: bool = False) -> tuple[str, dict[str, st
     prepared = get_manager("uv").prepare(
         project, refresh=refresh, report=lambda line: click.echo(line, err=True)
     )
+    assert prepared.key is not None
+    how = "reused" if prepared.cache_hit else f"built in {prepared.build_seconds:.1f}s"
+    click.echo(f"model environment {prepared.key[:12]} {how}", err=True)
     env = prepared.process_env(os.environ)
     env["PYTHONPATH"] = str(client_path())
     assert prepared.root is not None
@@ -68,8 +71,7 @@ def serve_model(
                 raise ModelError(
                     f"cannot listen on {host}:{port}: {exc.strerror}", hint="pick another --port"
                 ) from None
-            signal.signal(signal.SIGTERM, _interrupt)  # end like Ctrl-C: the temp copy goes
-            serve_forever(server)
+            serve_forever(server)  # SIGTERM ends it like Ctrl-C: the temp copy goes
             return 0
         python, env = model_env(located.path)
         argv = [
@@ -86,10 +88,6 @@ def serve_model(
         return _run_child(argv, env)
     finally:
         located.cleanup()
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _run_child(argv: list[str], env: dict[str, str]) -> int:

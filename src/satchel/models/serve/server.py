@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,7 +108,13 @@ def make_server(model_dir: Path, host: str, port: int) -> ScoringServer:
     return ScoringServer((host, port), model, meta.input_schema())
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_forever(server: ScoringServer) -> None:
+    """Serve until Ctrl-C or SIGTERM (both end it cleanly, exit code 0)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"listening on http://{host}:{port}", flush=True)
     try:
