@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
-
 import satchel
+from conftest import run_cli
 
 
 def _run_with_model() -> str:

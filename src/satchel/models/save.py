@@ -45,9 +45,10 @@ class FlavorFiles:
 
 def _common(
     doc: dict[str, Any], input_example: Any, predict: Callable[[Any], Any] | None, tmp: Path
-) -> None:
+) -> str | None:
+    """Write the example and the signature; return the example's kind."""
     if input_example is None:
-        return
+        return None
     example = make_example(input_example)
     for name, text in example.files().items():
         (tmp / name).write_text(text)
