@@ -8,15 +8,12 @@ test process itself keeps only Satchel's own dependencies.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ML_PACKAGES = ["scikit-learn", "skops", "pandas", "click", "PyYAML"]
 
 # Trains a small classifier on two features; scripts below build on it.
 TRAIN = """
@@ -28,25 +25,6 @@ y = np.array([0, 1, 0, 1, 0, 1])
 from sklearn.linear_model import LogisticRegression
 model = LogisticRegression().fit(X, y)
 """
-
-
-def _uv() -> str:
-    found = Path(sys.executable).with_name("uv")
-    return str(found) if found.exists() else shutil.which("uv") or "uv"
-
-
-def build_venv(root: Path, packages: list[str], settings: dict[str, str]) -> Path:
-    """A uv venv at ``root`` with ``packages`` (the session's uv cache makes it cheap)."""
-    env = {**os.environ, **settings, "UV_COMPILE_BYTECODE": "1"}
-    env.pop("VIRTUAL_ENV", None)
-    subprocess.run(
-        [_uv(), "venv", "-q", "--python", sys.executable, str(root)], env=env, check=True
-    )
-    python = root / "bin" / "python"
-    subprocess.run(
-        [_uv(), "pip", "install", "-q", "--python", str(python), *packages], env=env, check=True
-    )
-    return python
 
 
 def ml_env(**extra: str) -> dict[str, str]:

@@ -54,11 +54,11 @@ def test_files_added_or_removed_after_logging_are_refused(tmp_path: Path) -> Non
     digest = write_manifest(model)
     assert verify(model, digest) is True
     (model / "extra.pkl").write_bytes(b"x")
-    with pytest.raises(Exception, match="extra.pkl was not part of the model"):
+    with pytest.raises(Exception, match=r"extra\.pkl was not part of the model"):
         verify(model)
     (model / "extra.pkl").unlink()
     (model / "weights.bin").unlink()
-    with pytest.raises(Exception, match="weights.bin is missing"):
+    with pytest.raises(Exception, match=r"weights\.bin is missing"):
         verify(model)
     assert digest_file(model / MANIFEST) == digest
 

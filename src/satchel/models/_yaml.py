@@ -73,6 +73,8 @@ def _value(text: str, where: str, lineno: int) -> Any:
         return None
     if text in ("true", "false"):
         return text == "true"
+    if len(text) > 1 and text[0] == text[-1] == "'":  # YAML's single-quoted scalar
+        return text[1:-1].replace("''", "'")
     try:
         return json.loads(text)
     except ValueError:
@@ -102,6 +104,9 @@ def _parse(text: str, where: str) -> dict[str, Any]:
             stack.append((indent - 1, parent[key]))
             pending = None
         container = stack[-1][1]
+        if isinstance(container, list) and not line.startswith("-"):
+            stack.pop()  # the end of a list written at its key's indent (PyYAML's style)
+            container = stack[-1][1]
         if line.startswith("-"):
             if not isinstance(container, list):
                 raise InvalidValueError(f"{where} line {lineno}: unexpected list item")

@@ -26,7 +26,7 @@ class RegistryClient:
     """Registered models, versions, stages, aliases, tags, history."""
 
     @property
-    def store(self) -> Store:  # Client opens it lazily
+    def _store(self) -> Store:  # Client opens it lazily
         raise NotImplementedError
 
     @staticmethod
@@ -39,10 +39,10 @@ class RegistryClient:
     def create_registered_model(
         self, name: str, tags: Mapping[str, Any] | None = None, description: str | None = None
     ) -> RegisteredModel:
-        return self.store.create_registered_model(name, _tags(tags), description, self._who())
+        return self._store.create_registered_model(name, _tags(tags), description, self._who())
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return self.store.get_registered_model(name)
+        return self._store.get_registered_model(name)
 
     def search_registered_models(
         self,
@@ -51,24 +51,24 @@ class RegistryClient:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        return self.store.search_registered_models(
+        return self._store.search_registered_models(
             filter_string or None, max_results, order_by, page_token
         )
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        return self.store.rename_registered_model(name, new_name, self._who())
+        return self._store.rename_registered_model(name, new_name, self._who())
 
     def update_registered_model(self, name: str, description: str) -> RegisteredModel:
-        return self.store.update_registered_model(name, description, self._who())
+        return self._store.update_registered_model(name, description, self._who())
 
     def delete_registered_model(self, name: str) -> None:
-        self.store.delete_registered_model(name, self._who())
+        self._store.delete_registered_model(name, self._who())
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
-        self.store.set_registered_model_tag(name, key, str(value), self._who())
+        self._store.set_registered_model_tag(name, key, str(value), self._who())
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        self.store.delete_registered_model_tag(name, key, self._who())
+        self._store.delete_registered_model_tag(name, key, self._who())
 
     # -- versions ---------------------------------------------------------------------
     def create_model_version(
@@ -81,12 +81,12 @@ class RegistryClient:
         description: str | None = None,
         model_id: str | None = None,
     ) -> ModelVersion:
-        return self.store.create_model_version(
+        return self._store.create_model_version(
             name, source, run_id, _tags(tags), run_link, description, model_id, self._who()
         )
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
-        return self.store.get_model_version(name, version)
+        return self._store.get_model_version(name, version)
 
     def search_model_versions(
         self,
@@ -95,48 +95,48 @@ class RegistryClient:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
-        return self.store.search_model_versions(
+        return self._store.search_model_versions(
             filter_string or None, max_results, order_by, page_token
         )
 
     def update_model_version(self, name: str, version: str | int, description: str) -> ModelVersion:
-        return self.store.update_model_version(name, version, description, self._who())
+        return self._store.update_model_version(name, version, description, self._who())
 
     def delete_model_version(self, name: str, version: str | int) -> None:
-        self.store.delete_model_version(name, version, self._who())
+        self._store.delete_model_version(name, version, self._who())
 
     def transition_model_version_stage(
         self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
-        return self.store.transition_model_version_stage(
+        return self._store.transition_model_version_stage(
             name, version, stage, archive_existing_versions, self._who()
         )
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
-        return self.store.get_latest_versions(name, stages)
+        return self._store.get_latest_versions(name, stages)
 
     def set_model_version_tag(self, name: str, version: str | int, key: str, value: Any) -> None:
-        self.store.set_model_version_tag(name, version, key, str(value), self._who())
+        self._store.set_model_version_tag(name, version, key, str(value), self._who())
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
-        self.store.delete_model_version_tag(name, version, key, self._who())
+        self._store.delete_model_version_tag(name, version, key, self._who())
 
     def get_model_version_download_uri(self, name: str, version: str | int) -> str:
         return self.get_model_version(name, version).source
 
     # -- aliases and history ----------------------------------------------------------
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
-        self.store.set_registered_model_alias(name, alias, version, self._who())
+        self._store.set_registered_model_alias(name, alias, version, self._who())
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        self.store.delete_registered_model_alias(name, alias, self._who())
+        self._store.delete_registered_model_alias(name, alias, self._who())
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        return self.store.get_model_version_by_alias(name, alias)
+        return self._store.get_model_version_by_alias(name, alias)
 
     def get_registry_history(
         self, name: str | None = None, max_results: int = 1000
     ) -> list[RegistryEvent]:
-        return self.store.get_registry_history(name, max_results)
+        return self._store.get_registry_history(name, max_results)

@@ -19,8 +19,8 @@ from satchel.tracking.search import (
     parse_order_by,
     syntax_error,
 )
-from satchel.tracking.search_sql import _condition, _limit
 from satchel.tracking.store.sqlite_reads import SqlQuery
+from satchel.tracking.store.sqlite_search import _condition, _limit
 
 __all__ = ["model_versions_query", "registered_models_query"]
 
