@@ -13,6 +13,7 @@ from satchel.tracking.entities import _Record, _set_state
 
 __all__ = [
     "STAGES",
+    "LoggedModel",
     "ModelVersion",
     "RegisteredModel",
     "RegistryEvent",
@@ -136,3 +137,38 @@ class RegistryEvent(_Record):
                 "detail": detail,
             },
         )
+
+
+class LoggedModel(_Record):
+    """An MLflow 3 logged model: a model's own record, created before its files upload."""
+
+    _fields = (
+        "model_id",
+        "experiment_id",
+        "name",
+        "artifact_location",
+        "creation_timestamp",
+        "last_updated_timestamp",
+        "status",
+        "model_type",
+        "source_run_id",
+        "tags",
+        "params",
+    )
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str  # LOGGED_MODEL_PENDING | LOGGED_MODEL_READY | LOGGED_MODEL_UPLOAD_FAILED
+    model_type: str | None
+    source_run_id: str | None
+    tags: dict[str, str]
+    params: dict[str, str]
+
+    def __init__(self, **fields: object) -> None:
+        state = {name: fields.get(name) for name in self._fields}
+        state["tags"] = fields.get("tags") or {}
+        state["params"] = fields.get("params") or {}
+        _set_state(self, "__dict__", state)

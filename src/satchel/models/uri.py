@@ -65,11 +65,30 @@ def locate(uri: str, client: Client) -> LocatedModel:
         if not path.is_dir():
             raise ModelError(f"no model directory at {path}", hint="check the path")
         return LocatedModel(path.resolve(), None)
+    if parsed.scheme in _REMOTE:
+        return _download(uri, client)
     raise ModelError(
         f"unsupported model URI {uri!r}",
         hint="use runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias> "
         "or a local path",
     )
+
+
+_REMOTE = ("mlflow-artifacts", "http", "https")
+
+
+def _download(uri: str, client: Client) -> LocatedModel:
+    """A model directory behind an artifact URI (e.g. ``mlflow-artifacts:/...`` on a
+    server), copied into a temporary directory."""
+    from satchel.tracking.artifacts import get_artifact_repository
+
+    repo = get_artifact_repository(uri, client.tracking_uri)
+    temp = Path(tempfile.mkdtemp(prefix="satchel-model-"))
+    try:
+        return LocatedModel(Path(repo.download_artifacts(None, temp)), None, temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
 
 
 def _from_run(client: Client, run_id: str, path: str) -> LocatedModel:
@@ -85,6 +104,8 @@ def _from_run(client: Client, run_id: str, path: str) -> LocatedModel:
 
 def _from_version(client: Client, mv: ModelVersion) -> LocatedModel:
     source = mv.source
+    if source.startswith("models:/m-"):  # an MLflow 3 logged model
+        source = client.get_logged_model(source[len("models:/") :].strip("/")).artifact_location
     if source.startswith("runs:/"):
         return _from_run(client, *parse_runs_uri(source))
     if mv.run_id:

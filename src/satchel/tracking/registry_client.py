@@ -11,7 +11,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
 
-    from satchel.models.entities import ModelVersion, RegisteredModel, RegistryEvent
+    from satchel.models.entities import (
+        LoggedModel,
+        ModelVersion,
+        RegisteredModel,
+        RegistryEvent,
+    )
     from satchel.tracking.entities import PagedList
     from satchel.tracking.store.base import Store
 
@@ -140,3 +145,7 @@ class RegistryClient:
         self, name: str | None = None, max_results: int = 1000
     ) -> list[RegistryEvent]:
         return self._store.get_registry_history(name, max_results)
+
+    # -- logged models (MLflow 3 records; ``models:/m-<id>`` sources) ---------------------
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._store.get_logged_model(model_id)

@@ -12,7 +12,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from satchel.models.entities import ModelVersion, RegisteredModel, RegistryEvent
+    from satchel.models.entities import (
+        LoggedModel,
+        ModelVersion,
+        RegisteredModel,
+        RegistryEvent,
+    )
     from satchel.tracking.entities import PagedList
 
 __all__ = ["RegistryStore"]
@@ -146,4 +151,43 @@ class RegistryStore:
         self, name: str | None = None, max_results: int = 1000
     ) -> list[RegistryEvent]:
         """Newest first; ``name`` follows the model across renames."""
+        raise _unsupported(self)
+
+    # -- logged models (MLflow 3: a record per log_model call) ---------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        source_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        raise _unsupported(self)
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        raise _unsupported(self)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        raise _unsupported(self)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        raise _unsupported(self)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        raise _unsupported(self)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        raise _unsupported(self)
+
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        raise _unsupported(self)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
         raise _unsupported(self)

@@ -67,6 +67,11 @@ def _where(
     for cmp in parse_filter(filter_string):
         if cmp.entity == "tag":
             args.append(cmp.key)
+            if cmp.op == "!=":  # MLflow's meaning: no such tag, or another value
+                same = Comparison(cmp.entity, cmp.key, "=", cmp.value, cmp.pos, cmp.token)
+                inner = _condition("value", same, False, args)
+                where.append(f"NOT {tag_sql} AND key = ? AND {inner})")
+                continue
             where.append(f"{tag_sql} AND key = ? AND {_condition('value', cmp, False, args)})")
             continue
         column, numeric = _column(attributes, cmp)
