@@ -52,12 +52,48 @@ def _uv_index_settings() -> dict[str, str]:
     return env
 
 
+# Packages of the scikit-learn environment the model tests run their scripts in.
+ML_PACKAGES = ["scikit-learn", "skops", "pandas", "click", "PyYAML"]
+# Keras 3 on the jax backend: CPU wheels from the package index, no GPU, no downloads at run.
+KERAS_PACKAGES = ["keras", "jax"]
+
+
+def build_venv(root: Path, packages: list[str], uv_cache: str) -> Path:
+    """A uv venv at ``root`` with ``packages``, byte-compiled (the session's uv cache makes
+    a rebuild cheap). Model code runs in such an environment, as in a user's project."""
+    env = {**os.environ, **_uv_index_settings(), "UV_CACHE_DIR": uv_cache}
+    env["UV_COMPILE_BYTECODE"] = "1"
+    env.pop("VIRTUAL_ENV", None)
+    uv = Path(sys.executable).with_name("uv")
+    subprocess.run(
+        [str(uv), "venv", "-q", "--python", sys.executable, str(root)], env=env, check=True
+    )
+    python = root / "bin" / "python"
+    subprocess.run(
+        [str(uv), "pip", "install", "-q", "--python", str(python), *packages], env=env, check=True
+    )
+    return python
+
+
+@pytest.fixture(scope="session")
+def ml_python(tmp_path_factory: pytest.TempPathFactory, uv_cache_dir: str) -> Path:
+    """One scikit-learn environment per session (tests/models)."""
+    return build_venv(tmp_path_factory.mktemp("ml-venv") / "venv", ML_PACKAGES, uv_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def keras_python(tmp_path_factory: pytest.TempPathFactory, uv_cache_dir: str) -> Path:
+    """One Keras 3 + jax (CPU) environment per session (tests/models)."""
+    root = tmp_path_factory.mktemp("keras-venv") / "venv"
+    return build_venv(root, KERAS_PACKAGES, uv_cache_dir)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
     for key in list(os.environ):
-        if key.startswith("SATCHEL_"):
+        if key.startswith("SATCHEL_") and not key.startswith("SATCHEL_TEST_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))

@@ -19,6 +19,8 @@ path of a log file holding the traceback, and exits 3. Ctrl-C exits 130.
     ├── FetchError                    bad URI, unreachable repo, unknown version, bad subdir
     ├── EnvironmentBuildError         an environment could not be built (log path attached)
     ├── ExecutionError                the launcher could not start or follow the run
+    ├── ModelError                    a model cannot be logged, found, loaded or served
+    │   └── ModelIntegrityError       a model file differs from its sha256 recorded at logging
     └── RunFailedError                the project ran and failed (exit code attached)
 
 This module is imported by ``import satchel``: standard library only.
@@ -34,6 +36,8 @@ __all__ = [
     "FetchError",
     "FilterSyntaxError",
     "InvalidValueError",
+    "ModelError",
+    "ModelIntegrityError",
     "NotFoundError",
     "ParameterError",
     "ProjectError",
@@ -118,6 +122,14 @@ class EnvironmentBuildError(SatchelError):
 
 
 class ExecutionError(SatchelError):
+    pass
+
+
+class ModelError(SatchelError):
+    pass
+
+
+class ModelIntegrityError(ModelError):
     pass
 
 

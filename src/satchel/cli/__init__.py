@@ -111,6 +111,12 @@ def _db() -> click.Command:
     return db.db
 
 
+def _models() -> click.Command:
+    from satchel.cli import models
+
+    return models.models
+
+
 _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "run": _run,
     "experiments": _experiments,
@@ -118,6 +124,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "artifacts": _artifacts,
     "envs": _envs,
     "db": _db,
+    "models": _models,
 }
 
 

@@ -29,6 +29,7 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.registry_client import RegistryClient
 
 TYPE_CHECKING = False  # importing typing costs ~10 ms; mypy reads this as True
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def current_user() -> str:
 _user = current_user
 
 
-class Client:
+class Client(RegistryClient):
     """Tracking operations by id. ``tracking_uri=None`` means the current one
     (``satchel.set_tracking_uri``, else ``SATCHEL_TRACKING_URI``, else ``./satchel/``)."""
 

@@ -21,11 +21,12 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.store.registry_base import RegistryStore
 
 __all__ = ["Store"]
 
 
-class Store(abc.ABC):
+class Store(RegistryStore, abc.ABC):
     """A tracking store. Every method is one short unit of work, safe across processes."""
 
     # -- experiments -------------------------------------------------------------------
@@ -151,5 +152,5 @@ class Store(abc.ABC):
     # -- where artifacts of new experiments go (None: not a local directory) --------------
     artifact_root: str = ""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:  # an optional hook
         """Release resources (connections). Optional."""

@@ -130,6 +130,94 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             END""",
         ),
     ),
+    (
+        4,
+        "model registry: registered models, versions, aliases, append-only history",
+        # Versions, tags and aliases hang off the model's integer id, so a rename is one
+        # UPDATE. The history keeps the model id and the name at the time, and two triggers
+        # make it append-only: nobody rewrites who changed what, not even through SQL.
+        # logged_models: MLflow 3.x clients create one per log_model call.
+        (
+            """CREATE TABLE registered_models (
+            model_key INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            creation_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL,
+            next_version INTEGER NOT NULL DEFAULT 1)""",
+            """CREATE TABLE registered_model_tags (
+            model_key INTEGER NOT NULL REFERENCES registered_models(model_key) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_key, key)) WITHOUT ROWID""",
+            """CREATE TABLE model_versions (
+            model_key INTEGER NOT NULL REFERENCES registered_models(model_key) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            run_id TEXT,
+            run_link TEXT,
+            model_id TEXT,
+            user_id TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'READY',
+            description TEXT NOT NULL DEFAULT '',
+            current_stage TEXT NOT NULL DEFAULT 'None',
+            creation_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL,
+            PRIMARY KEY (model_key, version))""",
+            "CREATE INDEX model_versions_by_run ON model_versions (run_id)",
+            """CREATE TABLE model_version_tags (
+            model_key INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_key, version, key),
+            FOREIGN KEY (model_key, version) REFERENCES model_versions(model_key, version)
+                ON DELETE CASCADE) WITHOUT ROWID""",
+            """CREATE TABLE registered_model_aliases (
+            model_key INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (model_key, alias),
+            FOREIGN KEY (model_key, version) REFERENCES model_versions(model_key, version)
+                ON DELETE CASCADE) WITHOUT ROWID""",
+            """CREATE TABLE registry_events (
+            event_id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            user TEXT NOT NULL,
+            model_key INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            version INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}')""",
+            "CREATE INDEX registry_events_by_model ON registry_events (model_key, event_id)",
+            """CREATE TRIGGER registry_events_no_update BEFORE UPDATE ON registry_events
+            BEGIN SELECT RAISE(ABORT, 'the registry history is append-only'); END""",
+            """CREATE TRIGGER registry_events_no_delete BEFORE DELETE ON registry_events
+            BEGIN SELECT RAISE(ABORT, 'the registry history is append-only'); END""",
+            """CREATE TABLE logged_models (
+            model_id TEXT PRIMARY KEY,
+            experiment_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            source_run_id TEXT,
+            status TEXT NOT NULL,
+            model_type TEXT,
+            artifact_location TEXT NOT NULL,
+            creation_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL,
+            lifecycle_stage TEXT NOT NULL DEFAULT 'active')""",
+            "CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, name)",
+            """CREATE TABLE logged_model_tags (
+            model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_id, key)) WITHOUT ROWID""",
+            """CREATE TABLE logged_model_params (
+            model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_id, key)) WITHOUT ROWID""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -37,6 +37,8 @@ from satchel.tracking.store.base import Store
 from satchel.tracking.store.names import new_run_id
 from satchel.tracking.store.rules import RUN_NAME_TAG
 from satchel.tracking.store.sqlite_db import Database
+from satchel.tracking.store.sqlite_logged_models import SqliteLoggedModels
+from satchel.tracking.store.sqlite_registry import SqliteRegistry
 
 __all__ = ["SqliteStore", "open_store"]
 
@@ -66,7 +68,7 @@ def open_store(uri: str, create: bool, artifact_root: str | None) -> SqliteStore
     return SqliteStore(path, artifact_root or artifact_root_for(uri))
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
     def __init__(self, db_path: str, artifact_root: str) -> None:
         self.db_path = os.path.abspath(db_path)
         self.artifact_root = os.path.abspath(artifact_root)

@@ -1,0 +1,1 @@
+"""Glue to other tools' APIs: autologging for scikit-learn and Keras (``autolog*``)."""
