@@ -44,6 +44,7 @@ def test_every_command_is_still_listed_and_reachable() -> None:
         "experiments",
         "run",
         "runs",
+        "ui",
     }
     runs_help = run_cli("runs", "--help")
     assert runs_help.returncode == 0

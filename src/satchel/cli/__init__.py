@@ -117,6 +117,12 @@ def _models() -> click.Command:
     return models.models
 
 
+def _ui() -> click.Command:
+    from satchel.cli import ui
+
+    return ui.ui
+
+
 _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "run": _run,
     "experiments": _experiments,
@@ -125,6 +131,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "envs": _envs,
     "db": _db,
     "models": _models,
+    "ui": _ui,
 }
 
 

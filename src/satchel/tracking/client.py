@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
+    from satchel.tracking.sampling import MetricRange, SampledHistory
     from satchel.tracking.store.base import Store
 
 # json, tempfile and pathlib are imported where used: `import satchel` must stay fast.
@@ -234,6 +235,31 @@ class Client(RegistryClient):
 
         stale = liveness.STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
         return liveness.reap_dead_runs(self._store, stale)
+
+    def move_run(self, run_id: str, experiment_id: str) -> None:
+        """Move an active run into another active experiment (its artifacts stay put)."""
+        self._store.move_run(run_id, str(experiment_id))
+
+    # -- reads for charts and pickers (see tracking.sampling) ----------------------------
+    def sampled_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        lo: int | None = None,
+        hi: int | None = None,
+        buckets: int = 300,
+    ) -> SampledHistory:
+        """The history of ``key`` in steps [lo, hi], at most about 3 * buckets points: each
+        bucket's lowest, highest and last point, so no spike is lost."""
+        return self._store.sampled_metric_history(run_id, key, lo, hi, buckets)
+
+    def metric_ranges(self, run_id: str) -> list[MetricRange]:
+        """Min, max and number of points of each metric of the run."""
+        return self._store.metric_ranges(run_id)
+
+    def run_keys(self, experiment_ids: Sequence[str], newest: int = 2000) -> dict[str, list[str]]:
+        """Metric, param and tag keys of the experiments' newest runs (a column picker)."""
+        return self._store.run_keys([str(e) for e in experiment_ids], newest)
 
     # -- params, metrics, tags ---------------------------------------------------------
     def log_param(self, run_id: str, key: str, value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
+from satchel.errors import InvalidValueError
 from satchel.tracking.entities import (
     Experiment,
     Metric,
@@ -21,6 +22,7 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.sampling import MetricRange, SampledHistory, downsample
 from satchel.tracking.store.registry_base import RegistryStore
 
 __all__ = ["Store"]
@@ -138,6 +140,44 @@ class Store(RegistryStore, abc.ABC):
         """Up to ``limit`` run ids (active or deleted) starting with ``prefix``, sorted; lets
         the CLI accept a short id. Optional: stores without it accept only full ids."""
         raise NotImplementedError
+
+    def move_run(self, run_id: str, experiment_id: str) -> None:
+        """Move an active run into another active experiment (its artifacts stay where they
+        are: the run keeps its artifact URI). Optional: InvalidValueError where unsupported."""
+        raise InvalidValueError(
+            f"this tracking store ({type(self).__name__}) cannot move runs",
+            hint="move runs on a store that supports it (the embedded SQLite store does)",
+        )
+
+    # -- reads for charts and pickers (tracking.sampling); stores override with queries ---
+    def sampled_metric_history(
+        self, run_id: str, key: str, lo: int | None, hi: int | None, buckets: int
+    ) -> SampledHistory:
+        """The history of ``key`` between steps lo and hi (None: open), at most about
+        3 * buckets points: each bucket's min, max and last point (tracking.sampling)."""
+        points, sampled = downsample(self.get_metric_history(run_id, key), lo, hi, buckets)
+        return SampledHistory(run_id, key, points, sampled)
+
+    def metric_ranges(self, run_id: str) -> list[MetricRange]:
+        """Min, max and number of points of each metric of the run, over its whole history."""
+        run = self.get_run(run_id)
+        out = []
+        for key in sorted(run.data.metrics):
+            values = [m.value for m in self.get_metric_history(run_id, key)]
+            numbers = [x for x in values if x == x]
+            lo, hi = (min(numbers), max(numbers)) if numbers else (None, None)
+            out.append(MetricRange(key, lo, hi, len(values)))
+        return out
+
+    def run_keys(self, experiment_ids: Sequence[str], newest: int = 2000) -> dict[str, list[str]]:
+        """Metric, param and tag keys used by the ``newest`` active runs of the experiments:
+        ``{"metrics": [...], "params": [...], "tags": [...]}``, each sorted."""
+        keys: dict[str, set[str]] = {"metrics": set(), "params": set(), "tags": set()}
+        for run in self.search_runs(experiment_ids, max_results=newest):
+            keys["metrics"].update(run.data.metrics)
+            keys["params"].update(run.data.params)
+            keys["tags"].update(run.data.tags)
+        return {kind: sorted(names) for kind, names in keys.items()}
 
     # -- liveness: runs whose owner died must not stay RUNNING ---------------------------
     @abc.abstractmethod

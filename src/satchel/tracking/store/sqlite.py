@@ -30,6 +30,7 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.sampling import MetricRange, SampledHistory
 from satchel.tracking.store import rules
 from satchel.tracking.store import sqlite_reads as reads
 from satchel.tracking.store import sqlite_writes as writes
@@ -462,6 +463,43 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
             return [r[0] for r in rows]
 
         return self.db.read(work)
+
+    def move_run(self, run_id: str, experiment_id: str) -> None:
+        exp_id = _int_id(experiment_id)
+
+        def work(conn: sqlite3.Connection) -> None:
+            self._require_run(conn, run_id, active=True)
+            self._require_experiment(conn, exp_id, active=True)
+            conn.execute("UPDATE runs SET experiment_id = ? WHERE run_uuid = ?", (exp_id, run_id))
+
+        self.db.write(work)
+
+    # -- reads for charts and pickers (tracking.sampling) --------------------------------
+    def sampled_metric_history(
+        self, run_id: str, key: str, lo: int | None, hi: int | None, buckets: int
+    ) -> SampledHistory:
+        from satchel.tracking.store import sqlite_sampling
+
+        def work(conn: sqlite3.Connection) -> SampledHistory:
+            self._require_run(conn, run_id)
+            points, sampled = sqlite_sampling.sampled_history(conn, run_id, key, lo, hi, buckets)
+            return SampledHistory(run_id, key, points, sampled)
+
+        return self.db.read(work)
+
+    def metric_ranges(self, run_id: str) -> list[MetricRange]:
+        from satchel.tracking.store import sqlite_sampling
+
+        def work(conn: sqlite3.Connection) -> list[MetricRange]:
+            self._require_run(conn, run_id)
+            return sqlite_sampling.metric_ranges(conn, run_id)
+
+        return self.db.read(work)
+
+    def run_keys(self, experiment_ids: Sequence[str], newest: int = 2000) -> dict[str, list[str]]:
+        from satchel.tracking.store import sqlite_sampling
+
+        return self.db.read(lambda conn: sqlite_sampling.run_keys(conn, experiment_ids, newest))
 
     # -- liveness ----------------------------------------------------------------------
     def heartbeat(self, run_id: str, owner: str | None = None) -> None:
