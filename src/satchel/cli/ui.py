@@ -40,7 +40,7 @@ def ui(tracking_uri: str | None, host: str, port: int) -> None:
     from satchel.server.ui import create_app
 
     client = make_client(tracking_uri)
-    client.store  # noqa: B018 - open (or create) the store now: a bad URI fails before serving
+    client.search_experiments(max_results=1)  # open (or create) it now: a bad URI fails here
     sock = listening_socket(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"

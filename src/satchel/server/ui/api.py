@@ -17,8 +17,9 @@ from satchel.server.ui import charts, previews, tables
 from satchel.server.ui.compare import compare_runs
 from satchel.server.ui.pages import experiment_ids
 from satchel.server.ui.runview import DESCRIPTION_TAG, metric_ranges_dict, run_detail
-from satchel.server.ui.sidebar import experiment_dict, experiments_list
+from satchel.server.ui.sidebar import experiments_list
 from satchel.server.ui.web import UserInputError, client_of, json_response
+from satchel.tracking.serialize import experiment_to_dict
 
 MAX_BATCH = 1000
 
@@ -27,7 +28,7 @@ MAX_BATCH = 1000
 def experiments_json(request: Request) -> Response:
     args = request.query_params
     found = experiments_list(client_of(request), args.get("q", ""), args.get("deleted") == "1")
-    return json_response({"experiments": [experiment_dict(e) for e in found]})
+    return json_response({"experiments": [experiment_to_dict(e) for e in found]})
 
 
 def runs_json(request: Request) -> Response:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.cli.runs import _compare_rows
 from satchel.server.ui.web import UserInputError
 from satchel.tracking.client import Client
+from satchel.tracking.views import compare_rows
 
 __all__ = ["MAX_COMPARE", "compare_runs"]
 
@@ -21,7 +21,7 @@ def compare_runs(client: Client, run_ids: list[str]) -> dict[str, Any]:
             f"{len(ids)} runs to compare", hint=f"select 1 to {MAX_COMPARE} runs (?runs=ID,ID)"
         )
     found = [client.get_run(i) for i in ids]
-    rows = _compare_rows(found)
+    rows = compare_rows(found)
     return {
         "runs": [
             {

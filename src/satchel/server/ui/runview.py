@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.cli.runs import run_dict
 from satchel.server.ui.tables import PARENT_TAG, source_of
 from satchel.tracking.client import Client
+from satchel.tracking.serialize import run_info_to_dict
 
 __all__ = ["DESCRIPTION_TAG", "metric_ranges_dict", "run_detail"]
 
@@ -43,7 +43,12 @@ def run_detail(client: Client, run_id: str, ranges: bool = True) -> dict[str, An
                 "count": found.count if found else None,
             }
         )
-    detail = run_dict(run)
+    detail: dict[str, Any] = {
+        "info": run_info_to_dict(run.info),
+        "params": dict(run.data.params),
+        "metrics": dict(run.data.metrics),
+        "tags": dict(tags),
+    }
     detail.update(
         {
             "experiment_name": client.get_experiment(run.info.experiment_id).name,

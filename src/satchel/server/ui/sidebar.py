@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Experiment, ViewType
 
-__all__ = ["experiment_dict", "experiments_list"]
+__all__ = ["experiments_list"]
 
 SIDEBAR_LIMIT = 500
 
@@ -28,15 +26,3 @@ def experiments_list(client: Client, search: str = "", deleted: bool = False) ->
         order_by=["name ASC"],
     )
     return list(found)
-
-
-def experiment_dict(exp: Experiment) -> dict[str, Any]:
-    return {
-        "experiment_id": exp.experiment_id,
-        "name": exp.name,
-        "lifecycle_stage": exp.lifecycle_stage.value,
-        "artifact_location": exp.artifact_location,
-        "creation_time": exp.creation_time,
-        "last_update_time": exp.last_update_time,
-        "tags": dict(exp.tags),
-    }

@@ -57,8 +57,11 @@ class UserInputError(SatchelError):
 
 
 def client_of(request: Request) -> Client:
-    """The tracking client of the app serving this request (set by the app factory)."""
-    client: Client = request.app.state.client
+    """The tracking client of the app serving this request: the server's context when the
+    UI is mounted in ``satchel server``, else the one ``create_app`` set."""
+    state = request.app.state
+    context = getattr(state, "context", None)
+    client: Client = context.client if context is not None else state.client
     return client
 
 
