@@ -42,6 +42,7 @@ def test_every_command_is_still_listed_and_reachable() -> None:
         "db",
         "envs",
         "experiments",
+        "models",
         "run",
         "runs",
         "ui",
