@@ -13,9 +13,7 @@ args = parser.parse_args()
 
 
 def step(entry_point: str, **parameters: object) -> str:
-    submitted = satchel.projects.run(
-        ".", entry_point, parameters=parameters, skip_if_done=True
-    )
+    submitted = satchel.projects.run(".", entry_point, parameters=parameters, skip_if_done=True)
     print(f"{entry_point}: run {submitted.run_id}" + (" (reused)" if submitted.reused else ""))
     return submitted.run_id
 

@@ -21,6 +21,19 @@ def source_tree(client: Client, run: Run, dest: Path) -> dict[str, bytes]:
     return tree(Path(client.download_artifacts(run.info.run_id, "source", dest)))
 
 
+def plain_run(tmp_path: Path, *, keep: bool) -> tuple[Client, Run]:
+    """A finished run of the `repro` project outside git (only its snapshot holds the code);
+    the project directory is deleted afterwards unless ``keep``."""
+    project = tmp_path / "plain"
+    shutil.copytree(PROJECTS / "repro", project)
+    assert satchel_cli("run", str(project), "--env-manager", "local").returncode == 0
+    client = store()
+    (first,) = client.search_runs(["0"])
+    if not keep:
+        shutil.rmtree(project)
+    return client, first
+
+
 def make_dirty(work: Path) -> None:
     with (work / "train.py").open("a") as fh:  # a modified tracked file
         fh.write("print('uncommitted line')\n")
@@ -104,12 +117,7 @@ def test_rerun_dry_run_shows_what_would_run_and_creates_nothing(tmp_path: Path) 
 
 
 def test_rerun_says_in_one_line_when_the_code_cannot_be_restored(tmp_path: Path) -> None:
-    project = tmp_path / "plain"
-    shutil.copytree(PROJECTS / "repro", project)  # no git: only the snapshot holds the code
-    assert satchel_cli("run", str(project), "--env-manager", "local").returncode == 0
-    client = store()
-    (first,) = client.search_runs(["0"])
-    shutil.rmtree(project)
+    client, first = plain_run(tmp_path, keep=False)
     snapshot = Path(first.info.artifact_uri.removeprefix("file://")) / "source" / "snapshot"
     shutil.rmtree(snapshot)
 
@@ -122,12 +130,7 @@ def test_rerun_says_in_one_line_when_the_code_cannot_be_restored(tmp_path: Path)
 
 
 def test_rerun_of_a_project_without_git_runs_its_snapshot(tmp_path: Path) -> None:
-    project = tmp_path / "plain"
-    shutil.copytree(PROJECTS / "repro", project)
-    assert satchel_cli("run", str(project), "--env-manager", "local").returncode == 0
-    client = store()
-    (first,) = client.search_runs(["0"])
-    shutil.rmtree(project)
+    client, first = plain_run(tmp_path, keep=False)
 
     out = satchel_cli("runs", "rerun", first.info.run_id)
     assert out.returncode == 0, out.stderr
@@ -136,11 +139,7 @@ def test_rerun_of_a_project_without_git_runs_its_snapshot(tmp_path: Path) -> Non
 
 
 def test_rerun_detached_and_backend_passed_through(tmp_path: Path) -> None:
-    project = tmp_path / "plain"
-    shutil.copytree(PROJECTS / "repro", project)
-    assert satchel_cli("run", str(project), "--env-manager", "local").returncode == 0
-    client = store()
-    (first,) = client.search_runs(["0"])
+    client, first = plain_run(tmp_path, keep=True)
 
     bad = satchel_cli("runs", "rerun", first.info.run_id, "--backend", "nowhere")
     assert bad.returncode == 2 and "unsupported backend 'nowhere'" in bad.stderr
