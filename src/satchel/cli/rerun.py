@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from satchel.cli._options import make_client, resolve_run_id, tracking_uri_option
+from satchel.cli._options import make_client, tracking_uri_option
+from satchel.tracking.views import resolve_run_id
 
 if TYPE_CHECKING:
     from satchel.runner.diff import RunDiff
@@ -66,7 +67,7 @@ def rerun(
         run_name=run_name,
         tracking_uri=tracking_uri,
     )
-    client.store.close()
+    client.close()
     start(request, detach=detach, dry_run=dry_run)
 
 

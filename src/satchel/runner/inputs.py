@@ -18,11 +18,15 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from satchel.errors import NotFoundError, ParameterError, SatchelError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
+
+if TYPE_CHECKING:
+    from satchel.projects.params import ResolvedParams
+    from satchel.projects.records import EntryPoint
 
 __all__ = ["fetch_inputs", "parse_run_artifact"]
 
@@ -41,7 +45,9 @@ def parse_run_artifact(uri: str) -> tuple[str, str]:
     return found.group(1), path
 
 
-def fetch_inputs(entry_point: Any, resolved: Any, tracking_uri: str) -> Any:
+def fetch_inputs(
+    entry_point: EntryPoint, resolved: ResolvedParams, tracking_uri: str
+) -> ResolvedParams:
     """``resolved`` with every run-artifact ``path`` value replaced by its local copy."""
     from satchel.projects.params import RUN_ARTIFACT
 
@@ -80,9 +86,9 @@ def fetch_run_artifact(client: Client, uri: str) -> Path:
             f"no run {run_id} in {client.tracking_uri}", hint="check the run id"
         ) from None
     run_id = run.info.run_id
-    from satchel.tracking.artifacts import _relative_parts  # the one path-escape check
+    from satchel.tracking.artifacts import relative_parts  # the one path-escape check
 
-    dest = _cache_root().joinpath(run_id, *_relative_parts(path))
+    dest = _cache_root().joinpath(run_id, *relative_parts(path))
     finished = run.info.status is RunStatus.FINISHED
     if finished and dest.exists():
         return dest  # a finished run's artifacts do not change

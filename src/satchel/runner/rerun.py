@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satchel.errors import FetchError, SatchelError
-from satchel.projects.fetch import Fetched, SourceInfo
+from satchel.projects.fetched import Fetched, SourceInfo
 from satchel.runner.request import RunRequest
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run
 
 if TYPE_CHECKING:
-    from satchel.runner.lifecycle import Plan
+    from satchel.runner.plan import Plan
 
 __all__ = ["RERUN_TAG", "adopt_recorded_lock", "rerun_request", "restore_project"]
 

@@ -20,7 +20,7 @@ from satchel.tracking.client import Client
 from satchel.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
-    from satchel.runner.lifecycle import Plan
+    from satchel.runner.plan import Plan
 
 __all__ = ["REUSED_NOTE", "REUSED_TAG", "find_done", "reuse_if_done"]
 
@@ -76,4 +76,4 @@ def _link(client: Client, plan: Plan, experiment_id: str, parent: str, reused: s
     }
     name = plan.request.run_name or f"{plan.entry_point.name} (reused)"
     marker = client.create_run(experiment_id, tags=tags, run_name=name)
-    client.store.set_terminated_if_running(marker.info.run_id, RunStatus.FINISHED, now_ms())
+    client.set_terminated_if_running(marker.info.run_id, RunStatus.FINISHED, now_ms())

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from satchel.envs.base import PreparedEnv
-    from satchel.runner.lifecycle import Plan
+    from satchel.runner.plan import Plan
 
 __all__ = ["RUN_KEY_TAG", "cached_env_key", "content_digest", "run_key", "run_key_for_env"]
 
