@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,10 +20,6 @@ if TYPE_CHECKING:
     from satchel.runner.diff import RunDiff
 
 __all__ = ["diff", "rerun"]
-
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f]"
-)  # a diff of hostile text must not drive the terminal
 
 
 @click.command("rerun")
@@ -89,7 +84,9 @@ def diff(run_a: str, run_b: str, output: str, tracking_uri: str | None) -> None:
     if output == "json":
         click.echo(to_json(found.as_dict()))
     else:
-        click.echo(_CONTROL.sub("?", _text(found)), nl=False)
+        from satchel.terminal import printable
+
+        click.echo(printable(_text(found)), nl=False)  # hostile code must not drive the terminal
 
 
 def _text(found: RunDiff) -> str:

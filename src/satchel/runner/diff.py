@@ -69,7 +69,7 @@ def diff_runs(client: Client, run_a: str, run_b: str) -> RunDiff:
         env_files=[p for p in sorted({*env_a, *env_b}) if env_a.get(p) != env_b.get(p)],
         packages=_package_changes(*locks),
         env=_differing({k: (a.data.tags.get(k), b.data.tags.get(k)) for k in _ENV_TAGS}),
-        params=_differing(_pairs(_runner_params(a), _runner_params(b))),
+        params=_secret_masked(_differing(_pairs(a.data.params, b.data.params))),
         metrics=_differing(_pairs(a.data.metrics, b.data.metrics)),
         command=_command_change(a, b),
     )
@@ -90,8 +90,11 @@ def _differing(pairs: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
     return {k: [va, vb] for k, (va, vb) in pairs.items() if va != vb}
 
 
-def _runner_params(run: Run) -> dict[str, str]:
-    return dict(run.data.params)
+def _secret_masked(params: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """A secret that changed is listed, its values are not."""
+    from satchel.tracking.secrets import MASK, is_secret_name
+
+    return {k: [MASK, MASK] if is_secret_name(k) else v for k, v in params.items()}
 
 
 def _snapshot(client: Client, run: Run, dest: Path) -> dict[str, bytes]:
