@@ -48,6 +48,12 @@ class ResolvedParams:
     # while the command gets the local copy the runner fetched
     shown: dict[str, str] = field(default_factory=dict)
 
+    def for_command(self) -> dict[str, str]:
+        """Params as the command gets them: a fetched ``runs:/`` path is its local copy."""
+        values = {name: str(value) for name, value in self.declared.items()}
+        values.update(self.extra)
+        return values
+
     def for_logging(self) -> dict[str, str]:
         """Params as they are logged: ``str(typed value)``, never shell-quoted."""
         logged = {name: self.shown.get(name, str(value)) for name, value in self.declared.items()}
