@@ -80,10 +80,12 @@ def _run() -> click.Command:
 
 
 def _runs() -> click.Command:
-    from satchel.cli import run, runs
+    from satchel.cli import rerun, run, runs
 
     for command in run.runs_commands:  # wait, cancel: the runner's side of `satchel runs`
         runs.runs.add_command(command)
+    runs.runs.add_command(rerun.rerun)
+    runs.runs.add_command(rerun.diff)
     return runs.runs
 
 

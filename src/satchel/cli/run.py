@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from satchel.runner.request import RunRequest
     from satchel.tracking.client import Client
 
-__all__ = ["run_command", "runs_commands"]
+__all__ = ["run_command", "runs_commands", "start"]
 
 
 def _docker_args(items: tuple[str, ...]) -> dict[str, str | bool | list[str]]:
@@ -69,6 +69,7 @@ def _dry_run(request: RunRequest) -> None:
         lines = [
             f"project:      {project.name or '(unnamed)'} at {project.root}",
             f"source:       {plan.fetched.source.name}",
+            *([f"rerun of:     {request.rerun_of}"] if request.rerun_of else []),
             f"entry point:  {plan.entry_point.name}",
             *environment_lines(plan),
             f"backend:      {plan.backend}",
@@ -145,6 +146,12 @@ _tracking_option = click.option(
     is_flag=True,
     help="Print the project, parameters, environment and command; create nothing.",
 )
+@click.option(
+    "--skip-if-done",
+    is_flag=True,
+    help="If a FINISHED run of the experiment has the same run key (code, environment, "
+    "entry point, params, path inputs), print its id and run nothing.",
+)
 @_tracking_option
 @click.option(
     "--request-file",
@@ -170,6 +177,7 @@ def run_command(
     refresh_env: bool,
     detach: bool,
     dry_run: bool,
+    skip_if_done: bool,
     tracking_uri: str | None,
     request_file: str | None,
 ) -> None:
@@ -178,7 +186,7 @@ def run_command(
     from satchel.runner.request import RunRequest, read_request
 
     if request_file is not None:  # a detached runner, or a nested run handed over
-        _run_request(read_request(request_file), dry_run, detach)
+        start(read_request(request_file), detach=detach, dry_run=dry_run)
         return
     if uri is None:
         raise click.UsageError("Missing argument 'URI'.")
@@ -198,11 +206,13 @@ def run_command(
         build_image=build_image,
         refresh_env=refresh_env,
         tracking_uri=tracking_uri,
+        skip_if_done=skip_if_done,
     )
-    _run_request(request, dry_run, detach)
+    start(request, detach=detach, dry_run=dry_run)
 
 
-def _run_request(request: RunRequest, dry_run: bool, detach: bool) -> None:
+def start(request: RunRequest, *, detach: bool, dry_run: bool) -> None:
+    """Describe, detach or run ``request`` (shared by `satchel run` and `runs rerun`)."""
     if dry_run:
         _dry_run(request)
         return
@@ -210,13 +220,16 @@ def _run_request(request: RunRequest, dry_run: bool, detach: bool) -> None:
         from satchel.runner.submitted import submit
 
         submitted = submit(request)
-        click.echo(f"satchel: run {submitted.run_id} started in the background", err=True)
+        if not submitted.reused:
+            click.echo(f"satchel: run {submitted.run_id} started in the background", err=True)
         click.echo(submitted.run_id)
         return
     from satchel.runner.lifecycle import execute
     from satchel.tracking.entities import RunStatus
 
     outcome = execute(request)
+    if outcome.reused:
+        click.echo(outcome.run_id)
     if outcome.status is RunStatus.KILLED:
         sys.exit(130)
     if not outcome.ok:

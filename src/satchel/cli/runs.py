@@ -256,6 +256,9 @@ def _show_text(client: Client, run: Run, artifacts: list[dict[str, Any]]) -> str
         ["artifact_uri", info.artifact_uri],
         ["lifecycle", str(info.lifecycle_stage)],
     ]
+    for tag, label in (("satchel.rerun_of", "rerun_of"), ("satchel.reused_run", "reused_run")):
+        if tag in run.data.tags:  # how this run relates to another, where people look first
+            head.append([label, run.data.tags[tag]])
     parts = [f"Run {info.run_id}", _indent(table(head, ["field", "value"], keep=("value",)))]
     for title, data in (
         ("Params", run.data.params),

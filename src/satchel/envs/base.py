@@ -75,3 +75,9 @@ class EnvManager(abc.ABC):
 
         A failed or interrupted build leaves nothing behind and raises EnvironmentBuildError
         (with ``log_path``)."""
+
+    def cached_key(self, project: Project) -> str | None:
+        """The key ``prepare`` would return if the env is built already, else None. Cheap and
+        side-effect free (the run key is checked before anything runs); None = "cannot tell
+        without preparing", which a kind may always answer."""
+        return None

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from satchel.envs.base import EnvManager, PreparedEnv, Reporter
-from satchel.envs.cache import EnvCache, LockRecord
+from satchel.envs.cache import EnvCache, LockRecord, env_key
 from satchel.envs.python_spec import DeclaredSpec, declare
 from satchel.errors import EnvironmentBuildError
 from satchel.process import CommandFailed, Result, run
@@ -59,6 +59,26 @@ class VenvManager(EnvManager):
             "being prepared",
             "stop the `satchel envs rm` / `gc` running in a loop and try again",
         )
+
+    def cached_key(self, project: Project) -> str | None:
+        cache = EnvCache()
+        record = cache.read_record(declare(project).digest(self.name))
+        if record is None or not cache.is_ready(cache.env_dir(record.key)):
+            return None
+        return record.key
+
+    def adopt_lock(self, project: Project, lock_text: str, python: str) -> str:
+        """Make ``project``'s declaration resolve to ``lock_text`` (a recorded run's lock), so
+        the next ``prepare`` installs exactly that instead of resolving again; returns the
+        env key it leads to. The newest resolution in the cache wins, as after a build."""
+        cache = EnvCache()
+        declared = declare(project).digest(self.name)
+        key = env_key(lock_text, python, self.name)
+        record = cache.read_record(declared)
+        if record is None or record.key != key or record.lock_file.read_text() != lock_text:
+            with cache.locked(f"spec-{declared}"):
+                cache.write_record(declared, lock_text, key, python, "")
+        return key
 
     def _prepare(
         self, cache: EnvCache, project: Project, refresh: bool, report: Reporter

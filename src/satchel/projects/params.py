@@ -21,6 +21,7 @@ from satchel.projects.records import EntryPoint, ParamSpec
 
 __all__ = [
     "PARAM_TYPES",
+    "RUN_ARTIFACT",
     "ResolvedParams",
     "convert_value",
     "parse_param_list",
@@ -31,6 +32,8 @@ PARAM_TYPES = ("string", "float", "int", "bool", "path", "uri")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # 2+ chars: "C:" is a drive, not a scheme
+# A run's artifact as a `path` value: runs:/RUN_ID/path, or the run's artifact URI.
+RUN_ARTIFACT = re.compile(r"^(runs:/|mlflow-artifacts:/)")
 # Extra keys become `--key` words: a strict alphabet keeps them plain options.
 _EXTRA_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -41,10 +44,19 @@ class ResolvedParams:
 
     declared: dict[str, Any] = field(default_factory=dict)  # typed values, declaration order
     extra: dict[str, str] = field(default_factory=dict)  # undeclared -P keys, given order
+    # what is logged instead of the typed value: a ``runs:/`` path keeps its URI (lineage)
+    # while the command gets the local copy the runner fetched
+    shown: dict[str, str] = field(default_factory=dict)
+
+    def for_command(self) -> dict[str, str]:
+        """Params as the command gets them: a fetched ``runs:/`` path is its local copy."""
+        values = {name: str(value) for name, value in self.declared.items()}
+        values.update(self.extra)
+        return values
 
     def for_logging(self) -> dict[str, str]:
         """Params as they are logged: ``str(typed value)``, never shell-quoted."""
-        logged = {name: str(value) for name, value in self.declared.items()}
+        logged = {name: self.shown.get(name, str(value)) for name, value in self.declared.items()}
         logged.update(self.extra)
         return logged
 
@@ -119,6 +131,8 @@ def _to_path(raw: Any, cwd: Path | None) -> str:
     if not isinstance(raw, str) or not raw:
         raise _Invalid("must be a non-empty path")
     text = raw
+    if RUN_ARTIFACT.match(text):
+        return text  # another run's artifact: the runner fetches it (satchel.runner.inputs)
     if text.startswith("file:"):
         parts = urlsplit(text)
         if parts.netloc not in ("", "localhost"):

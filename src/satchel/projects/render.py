@@ -40,7 +40,7 @@ def render_command(
     entry_point: EntryPoint, resolved: ResolvedParams, *, masked: bool = False
 ) -> str:
     """The command for ``resolved``; with ``masked``, secret-named values render as ``***``."""
-    values = mask_params(resolved.for_logging()) if masked else resolved.for_logging()
+    values = mask_params(resolved.for_command()) if masked else resolved.for_command()
     pieces = []
     frames: list[_Frame] = [("bare", "")]
     for n, (literal, field, _, _) in enumerate(string.Formatter().parse(entry_point.command)):

@@ -23,7 +23,14 @@ from satchel.errors import FetchError
 from satchel.projects.fetch_git import git, noise_excludes
 from satchel.projects.fetched import Fetched, SourceInfo
 
-__all__ = ["MAX_FILE_BYTES", "Captured", "capture_source", "restore_source", "source_tags"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "Captured",
+    "capture_source",
+    "restore_source",
+    "source_files",
+    "source_tags",
+]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _NEVER = {".git", ".hg", ".svn", "__pycache__"}  # not code, in any directory
@@ -60,22 +67,29 @@ def capture_source(fetched: Fetched, dest: Path) -> Captured:
     dest.mkdir(parents=True, exist_ok=True)
     snapshot = dest / "snapshot"
     snapshot.mkdir(exist_ok=True)
-    untracked: list[str] = []
+    files, untracked = source_files(fetched)
     diff = None
-    if source.repo_root is not None:
-        files, untracked = _git_files(source.repo_root, source.subdir, fetched.root)
-        if source.dirty and source.commit:
-            diff = _write_diff(source.repo_root, source.subdir, dest / "diff.patch")
-    else:
-        files = _walk_files(fetched.root)
+    if source.repo_root is not None and source.dirty and source.commit:
+        diff = _write_diff(source.repo_root, source.subdir, dest / "diff.patch")
     skipped = _copy_files(fetched.root, files, snapshot)
     if untracked:
         (dest / "untracked.txt").write_text("".join(f"{p}\n" for p in untracked))
     if skipped:
         (dest / "skipped.txt").write_text("".join(f"{p}\n" for p in skipped))
-    meta = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(source).items()}
+    # where the work tree sat on this machine is no fact about the code: a rerun's
+    # source.json must be byte-identical to the original's
+    meta = {k: v for k, v in asdict(source).items() if k != "repo_root"}
     (dest / "source.json").write_text(json.dumps(meta, indent=2) + "\n")
     return Captured(source_tags(source), snapshot, diff, tuple(untracked), tuple(skipped))
+
+
+def source_files(fetched: Fetched) -> tuple[list[str], list[str]]:
+    """(the project's code files relative to its root, untracked paths relative to the repo
+    root): what the snapshot holds, and what the run key hashes."""
+    source = fetched.source
+    if source.repo_root is not None:
+        return _git_files(source.repo_root, source.subdir, fetched.root)
+    return _walk_files(fetched.root), []
 
 
 def _git_files(repo_root: Path, subdir: str, root: Path) -> tuple[list[str], list[str]]:
@@ -165,7 +179,15 @@ def restore_source(source_artifacts_dir: Path, repo_url_or_path: str, dest: Path
         git("checkout", "--quiet", "--detach", commit, cwd=dest)
         patch = source_artifacts_dir / "diff.patch"
         if patch.is_file():
-            git("apply", "--binary", "--whitespace=nowarn", str(patch.resolve()), cwd=dest)
+            # --index: a file that was staged (a new one included) is tracked again
+            git(
+                "apply",
+                "--index",
+                "--binary",
+                "--whitespace=nowarn",
+                str(patch.resolve()),
+                cwd=dest,
+            )
     except process.CommandFailed as err:
         raise FetchError(
             f"Could not restore commit {commit} from {repo_url_or_path!r}: {err.stderr_tail}"

@@ -57,9 +57,16 @@ def _delegate(request: RunRequest, synchronous: bool) -> SubmittedRun:
         lines = out.stderr.strip().splitlines()
         raise ExecutionError(lines[-1] if lines else f"{argv[0]} exited {out.returncode}")
     run_id = out.stdout.strip().splitlines()[-1]
+    from satchel.runner.request import Outcome
+    from satchel.runner.reuse import REUSED_NOTE
     from satchel.tracking.uri import resolve_tracking_uri
 
-    submitted = SubmittedRun(run_id, resolve_tracking_uri(request.tracking_uri))
+    reused = Outcome(run_id, RunStatus.FINISHED, 0, reused=True)
+    submitted = SubmittedRun(
+        run_id,
+        resolve_tracking_uri(request.tracking_uri),
+        outcome=reused if REUSED_NOTE in out.stderr else None,
+    )
     if synchronous and not submitted.wait():
         raise RunFailedError(f"run {run_id} {submitted.get_status().value}", run_id=run_id)
     return submitted
@@ -81,6 +88,7 @@ def run_project(
     tracking_uri: str | None = None,
     refresh_env: bool = False,
     allow_extra: bool = False,
+    skip_if_done: bool = False,
 ) -> SubmittedRun:
     """Run a project as a tracked run, like ``satchel run``; returns a ``SubmittedRun``.
 
@@ -89,6 +97,8 @@ def run_project(
     environment manager and backend unless given. ``backend=None`` means inherited or local.
     ``allow_extra``: pass a parameter whose name is close to a declared one (``alpah``) to the
     command instead of refusing it.
+    ``skip_if_done``: when a FINISHED run of the experiment has the same run key (code, env,
+    entry point, params, ``path`` inputs' content), nothing runs and that run is returned.
     """
     from satchel.runner.lifecycle import execute
     from satchel.runner.submitted import submit
@@ -113,6 +123,7 @@ def run_project(
         build_image=build_image,
         refresh_env=refresh_env,
         tracking_uri=tracking_uri,
+        skip_if_done=skip_if_done,
     )
     if _runner_deps_missing():
         return _delegate(request, synchronous)

@@ -67,8 +67,10 @@ def render(
     parameters: dict[str, str],
     project_root: Path,
     allow_extra: bool = False,
+    tracking_uri: str | None = None,
 ) -> tuple[ResolvedParams, str, str]:
-    """Typed params, the command, and the command with secrets masked."""
+    """Typed params, the command, and the command with secrets masked. With a tracking URI,
+    ``path`` params naming another run's artifacts are fetched (``runner.inputs``)."""
     from satchel.projects.params import resolve_parameters
     from satchel.projects.render import render_command
 
@@ -79,6 +81,10 @@ def render(
         project_root=project_root,
         allow_extra=allow_extra,
     )
+    if tracking_uri is not None:
+        from satchel.runner.inputs import fetch_inputs
+
+        resolved = fetch_inputs(entry_point, resolved, tracking_uri)
     command = render_command(entry_point, resolved)
     return resolved, command, render_command(entry_point, resolved, masked=True)
 
@@ -112,14 +118,20 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
     backend = choose_backend(request.backend)
     tracking_uri = resolve_tracking_uri(request.tracking_uri)
     started = time.perf_counter()
-    fetched = fetch_project(request.uri, request.version)
+    parameters = request.parameters
+    if request.rerun_of:
+        from satchel.runner.rerun import restore_project
+
+        fetched, parameters = restore_project(request, tracking_uri)
+    else:
+        fetched = fetch_project(request.uri, request.version)
     _debug_timing("fetch", started)
     try:
         project, entry_point = load_spec(Path(fetched.root), request.entry_point)
         for warning in project.warnings:
             report(f"warning: {warning}")
         resolved, command, masked = render(
-            entry_point, request.parameters, Path(fetched.root), request.allow_extra
+            entry_point, parameters, Path(fetched.root), request.allow_extra, tracking_uri
         )
         _check_loggable(resolved)
         env_manager = choose_env(project, request.env_manager)
@@ -211,6 +223,10 @@ def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], No
     options: dict[str, Any] = {}
     if plan.env_manager == "docker":
         options["build_image"] = plan.request.build_image
+    if plan.request.rerun_of:
+        from satchel.runner.rerun import adopt_recorded_lock
+
+        adopt_recorded_lock(client, plan, report)
     try:
         manager = get_manager(plan.env_manager, **options)
         prepared = manager.prepare(plan.project, refresh=plan.request.refresh_env, report=report)
@@ -218,8 +234,11 @@ def prepare_env(plan: Plan, client: Client, run: Run, report: Callable[[str], No
         log_path = Path(exc.log_path) if exc.log_path else None
         log_env_artifacts(client, run, None, log_path)
         raise
+    from satchel.runner.runkey import RUN_KEY_TAG, run_key
+
     # only what the run does not carry yet (a local env adds nothing): no empty write
     tags = {k: v for k, v in env_tags(prepared).items() if run.data.tags.get(k) != v}
+    tags[RUN_KEY_TAG] = run_key(plan, prepared)  # in the same write as the env's tags
     if tags:
         client.log_batch(run.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
     log_env_artifacts(client, run, prepared.lock_file, prepared.build_log)
@@ -335,6 +354,12 @@ def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Out
         warm_up(plan)
         client = Client(plan.tracking_uri)
         try:
+            if request.skip_if_done and not request.run_id:
+                from satchel.runner.reuse import reuse_if_done
+
+                reused = reuse_if_done(plan, client, report)
+                if reused is not None:
+                    return reused
             run = start_record(plan, client)
             # also covers the moments before run_recorded's own handlers are in place
             with ended_on_error(client, run.info.run_id, "internal error"):

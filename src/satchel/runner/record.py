@@ -95,11 +95,16 @@ def run_tags(plan: Plan, parent: str | None) -> dict[str, str]:
         "mlflow.source.git.branch": source.branch,
         "mlflow.source.git.repoURL": source.repo_url,
         "mlflow.parentRunId": parent,
+        "satchel.rerun_of": plan.request.rerun_of,
     }
     tags.update({k: str(v) for k, v in optional.items() if v})
     if source.dirty is not None:
         tags["satchel.source.dirty"] = "true" if source.dirty else "false"
     tags["satchel.source.uri"] = source.uri  # with the rest: log_source has nothing left to add
+    # where the project sat: a rerun moves `path` params that pointed inside it to the copy
+    tags["satchel.source.root"] = str(plan.fetched.root)
+    if plan.resolved.extra:  # which logged params the runner passed undeclared (a rerun does too)
+        tags["satchel.params.extra"] = _clip(",".join(plan.resolved.extra))
     return tags
 
 

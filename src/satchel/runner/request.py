@@ -36,6 +36,8 @@ class RunRequest:
     tracking_uri: str | None = None
     run_id: str | None = None  # a run created by a parent process (the detached runner)
     echo: bool = True  # stream the project's output to our stdout
+    skip_if_done: bool = False  # reuse a FINISHED run with the same run key (runner.reuse)
+    rerun_of: str | None = None  # run this run's recorded code, not ``uri`` (runner.rerun)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Outcome:
     exit_code: int | None = None
     seconds: float = 0.0
     reason: str | None = None
+    reused: bool = False  # nothing ran: ``run_id`` is a finished run with the same run key
 
     @property
     def ok(self) -> bool:

@@ -63,6 +63,11 @@ class SubmittedRun:
     def run_id(self) -> str:
         return self._run_id
 
+    @property
+    def reused(self) -> bool:
+        """True when nothing ran: ``run_id`` is a finished run with the same run key."""
+        return self._outcome is not None and self._outcome.reused
+
     def get_status(self) -> RunStatus:
         return self._client.get_run(self._run_id).info.status
 
@@ -107,6 +112,7 @@ def pinned_request(
         run_name=None,
         run_id=run_id,
         echo=False,  # a detached runner has no terminal; its output goes to the log
+        skip_if_done=False,  # decided before the run was recorded
     )
 
 
@@ -123,6 +129,10 @@ def _pinned_version(request: RunRequest, plan_source_commit: str | None) -> str 
     return request.version
 
 
+def _report(line: str) -> None:
+    print(f"satchel: {line}", file=sys.stderr, flush=True)
+
+
 def submit(request: RunRequest) -> SubmittedRun:
     """Validate, record, then start a detached runner for the rest; returns at once."""
     from satchel.home import satchel_home
@@ -131,6 +141,12 @@ def submit(request: RunRequest) -> SubmittedRun:
 
     with validate(request) as plan:
         client = Client(plan.tracking_uri)
+        if request.skip_if_done:
+            from satchel.runner.reuse import reuse_if_done
+
+            reused = reuse_if_done(plan, client, _report)
+            if reused is not None:
+                return SubmittedRun(reused.run_id, plan.tracking_uri, outcome=reused)
         run = start_record(plan, client)
         run_id = run.info.run_id
         version = _pinned_version(request, plan.fetched.source.commit)
