@@ -137,6 +137,21 @@ def run_cli(
     )
 
 
+def on_small_tmpfs(mountpoint: Path, size: str, argv: list[str]) -> list[str]:
+    """``argv`` run with a tmpfs of ``size`` mounted at ``mountpoint``: a real full disk
+    (ENOSPC). The mount lives in a private mount namespace (``unshare -m``; the tests run as
+    root), so no other process sees it and it disappears with the command."""
+    script = 'mount -t tmpfs -o size="$1" satchel-test "$2" && shift 2 && exec "$@"'
+    namespace = ["unshare", "-m", "--propagation", "private"]
+    return [*namespace, "sh", "-c", script, "sh", size, str(mountpoint), *argv]
+
+
+def without_root_file_access(argv: list[str]) -> list[str]:
+    """``argv`` run as root but without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH: file modes
+    apply to it as to any user, so ``chmod 000`` really makes a file unreadable."""
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--", *argv]
+
+
 # -- git repositories and a git daemon (projects/ fetch tests) ------------------------------
 
 
@@ -297,3 +312,52 @@ def postgres_uri():
     uri = new_postgres_database()
     yield uri
     drop_postgres_database(uri)
+
+
+# -- a real HTTP server on 127.0.0.1 that answers, then trickles --------------------------
+class TricklingServer:
+    """Answers every GET with headers at once, then one body byte every ``interval`` seconds
+    and never finishes: a download that is alive (no read timeout fires) yet never done."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import http.server
+        import threading
+
+        self.requests = threading.Event()  # set at the first request: a client is waiting
+        self._stopping = threading.Event()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.set()
+                self.send_response(200)
+                self.send_header("Content-Length", str(10**9))
+                self.send_header("Content-Type", "text/html")  # uv reads an index page
+                self.end_headers()
+                while not server._stopping.wait(interval):
+                    try:
+                        self.wfile.write(b"P")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture()
+def trickling_server():
+    server = TricklingServer()
+    yield server
+    server.close()

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -251,13 +251,11 @@ def test_local_launcher_runs_in_own_group_and_terminate_kills_it(tmp_path: Path)
 def test_watch_turns_a_signal_into_a_stop(tmp_path: Path) -> None:
     spec = _spec(tmp_path, "sleep 30")
     handle = LocalLauncher().launch(spec)
-    timer = __import__("threading").Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
-    started = time.monotonic()
     with lifecycle.stop_signals():
-        code, stopped = lifecycle.watch(handle, grace=2)
-    assert stopped and code != 0
-    assert time.monotonic() - started < 10
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        code, stopped = lifecycle.watch(handle, grace=3600)
+    assert stopped
+    assert code == -signal.SIGTERM  # stopped by us, not by `sleep 30` running out
     assert not handle.group_alive()
 
 
@@ -289,12 +287,50 @@ def test_finish_records_reason(tmp_path: Path) -> None:
 
 
 # -- liveness and the client path -------------------------------------------------------
-def test_heartbeat_beats_at_once_then_regularly(tmp_path: Path) -> None:
+class ManualClock(threading.Event):
+    """An injected clock for the heartbeat: an interval passes when the test says ``tick``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cond = threading.Condition()
+        self._pending = 0
+        self.waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            self.waits += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self._pending > 0 or self.is_set())
+            if self.is_set():
+                return True
+            self._pending -= 1
+            return False
+
+    def set(self) -> None:
+        super().set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def tick(self) -> None:
+        """One interval passes; returns once the loop is waiting again (its beat done)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.waits > 0)
+            target = self.waits + 1
+            self._pending += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self.waits >= target)
+
+
+def test_heartbeat_beats_at_once_then_every_interval(tmp_path: Path) -> None:
     client = Client(f"sqlite:///{tmp_path / 'db.sqlite'}")
     run_id = client.create_run("0").info.run_id
-    with Heartbeat(client, run_id, interval=0.05) as beat:
-        assert beat.beats == 1
-        assert wait_for(lambda: beat.beats >= 3, 5)
+    clock = ManualClock()
+    with Heartbeat(client, run_id, interval=3600, stop_event=clock) as beat:
+        assert beat.beats == 1  # at once, before any interval
+        clock.tick()
+        assert beat.beats == 2
+        clock.tick()
+        assert beat.beats == 3
     assert beat.owner == owner_id() and beat.owner.endswith(f":{os.getpid()}")
     # this runner is alive: the reaper leaves its run alone
     assert run_id not in client.reap_dead_runs(stale_after_ms=60_000)

@@ -250,7 +250,7 @@ class EnvCache:
                     skipped.append((env.key, busy))
                 else:
                     freed.append((f"env {env.key}", env.size))
-        freed += self._gc_temp_dirs()
+        freed += self.sweep_dead_builds()
         freed += self._gc_records()
         for log in (self.root / "logs").glob("*.log") if (self.root / "logs").is_dir() else []:
             if log.stat().st_mtime < cutoff:
@@ -274,11 +274,19 @@ class EnvCache:
             self.lock_path(f"use-{env.key}").unlink(missing_ok=True)
         return None
 
-    def _gc_temp_dirs(self) -> list[tuple[str, int]]:
+    def sweep_dead_builds(self) -> list[tuple[str, int]]:
+        """Remove the temp dirs of builds whose builder is gone (killed mid-build: they can be
+        hundreds of MB). Run at every prepare, not only by ``gc``: one directory listing."""
+        try:
+            names = [e.name for e in os.scandir(self.root) if ".tmp-" in e.name]
+        except OSError:  # no cache yet
+            return []
+        if not names:
+            return []
         import shutil  # not on a warm run's path
 
         freed = []
-        for tmp in self.root.glob("*.tmp-*") if self.root.is_dir() else []:
+        for tmp in (self.root / name for name in names):
             name = tmp.name.split(".tmp-")[0]  # an env key, or a declared hash (virtualenv)
             with (
                 self.locked(f"env-{name}", blocking=False) as got,

@@ -45,6 +45,7 @@ class VenvManager(EnvManager):
 
     def prepare(self, project: Project, *, refresh: bool = False, report: Reporter) -> PreparedEnv:
         cache = EnvCache()
+        cache.sweep_dead_builds()  # a build killed earlier (any project's) leaves nothing
         for _attempt in range(_ATTEMPTS):
             prepared = self._prepare(cache, project, refresh, report)
             assert prepared.key is not None and prepared.root is not None
@@ -197,7 +198,8 @@ def logged_run(
     argv: list[str], log: Path, *, env: dict[str, str], cwd: Path | None = None
 ) -> Result:
     """satchel.process.run, with the command and its full output appended to the build log."""
-    result = run(argv, env=env, cwd=cwd, check=False)
+    # own group: a runner killed mid-build takes uv and its children down with it
+    result = run(argv, env=env, cwd=cwd, check=False, own_group=True)
     with open(log, "a") as fh:
         fh.write(f"$ {' '.join(result.argv)}\n{result.stdout}{result.stderr}")
         fh.write(f"[exit {result.returncode}]\n\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from satchel.runner.watch import start_without_stop_signals
 from satchel.tracking.client import Client
 from satchel.tracking.liveness import owner_id
 
@@ -27,13 +28,16 @@ class Heartbeat:
         run_id: str,
         owner: str | None = None,
         interval: float = INTERVAL_SECONDS,
+        stop_event: threading.Event | None = None,
     ) -> None:
         self.client = client
         self.run_id = run_id
         self.owner = owner or owner_id()
         self.interval = interval
         self.beats = 0
-        self._stop = threading.Event()
+        # the loop waits on it between beats: set = stop. Tests pass one whose ``wait`` is
+        # driven by hand (an injected clock), so no test sleeps through real intervals.
+        self._stop = stop_event if stop_event is not None else threading.Event()
         self._thread = threading.Thread(target=self._loop, name="satchel-heartbeat", daemon=True)
 
     def beat(self) -> None:
@@ -49,7 +53,7 @@ class Heartbeat:
 
     def start(self) -> Heartbeat:
         self.beat()  # the owner is on record before the project starts
-        self._thread.start()
+        start_without_stop_signals(self._thread)
         return self
 
     def stop(self) -> None:

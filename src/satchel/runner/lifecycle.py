@@ -392,7 +392,8 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
                 handle, on_stop=lambda how: report(f"stopping run {run_id} ({how})")
             )
             _debug_timing("watch", step)
-            outcome = outcome_for(run_id, code, stopped, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            outcome = outcome_for(run_id, code, stopped, seconds, handle.output_error)
         except KeyboardInterrupt:
             outcome = Outcome(
                 run_id, RunStatus.KILLED, None, time.monotonic() - started, "stopped by a signal"

@@ -16,13 +16,35 @@ from typing import Any
 from satchel.runner.request import Outcome
 from satchel.tracking.entities import RunStatus
 
-__all__ = ["GRACE_SECONDS", "Stop", "outcome_for", "stop_signals", "watch"]
+__all__ = [
+    "GRACE_SECONDS",
+    "Stop",
+    "outcome_for",
+    "start_without_stop_signals",
+    "stop_signals",
+    "watch",
+]
 
 GRACE_SECONDS = 10.0
 
 
 class Stop(KeyboardInterrupt):
     """Raised in the main thread by SIGINT/SIGTERM while a run is in progress."""
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def start_without_stop_signals(thread: threading.Thread) -> None:
+    """Start a helper thread (output reader, heartbeat, kill timer) that never receives
+    SIGINT/SIGTERM. The kernel hands a process's signal to any thread not blocking it; one
+    landing on a helper thread leaves the main thread asleep in ``waitpid`` — the Ctrl-C
+    would go unanswered until the project exits. A thread inherits its creator's mask."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager
@@ -53,13 +75,7 @@ def watch(
     try:
         return handle.wait(), False
     except Stop:
-        # said before stopping: a docker container's stop blocks for the grace period
-        try:
-            if on_stop is not None:
-                on_stop(f"waiting up to {grace:g}s; press Ctrl-C again to force")
-        except Stop:  # the second signal arrived while we were saying so
-            grace = 0
-        handle.terminate(grace)
+        _begin_stop(handle, grace, on_stop)
     while True:  # keep draining output while the group winds down; a 2nd signal forces it
         try:
             return handle.wait(), True
@@ -67,9 +83,24 @@ def watch(
             handle.terminate(0)
 
 
-def outcome_for(run_id: str, code: int, stopped: bool, seconds: float) -> Outcome:
+def _begin_stop(handle: Any, grace: float, on_stop: Callable[[str], None] | None) -> None:
+    try:
+        # said before stopping: a docker container's stop blocks for the grace period
+        if on_stop is not None:
+            on_stop(f"waiting up to {grace:g}s; press Ctrl-C again to force")
+        handle.terminate(grace)
+    except Stop:  # the second signal arrived while we were saying so, or stopping
+        handle.terminate(0)
+
+
+def outcome_for(
+    run_id: str, code: int, stopped: bool, seconds: float, output_error: str | None = None
+) -> Outcome:
+    """How the run ended; ``output_error`` (its output could not be kept) fails a clean exit."""
     if stopped:
         return Outcome(run_id, RunStatus.KILLED, code, seconds, "stopped by a signal")
-    if code == 0:
+    if code == 0 and output_error is None:
         return Outcome(run_id, RunStatus.FINISHED, 0, seconds)
-    return Outcome(run_id, RunStatus.FAILED, code, seconds, f"the command exited with code {code}")
+    reasons = [f"the command exited with code {code}"] if code != 0 else []
+    reasons += [output_error] if output_error else []
+    return Outcome(run_id, RunStatus.FAILED, code, seconds, "; ".join(reasons))

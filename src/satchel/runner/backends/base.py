@@ -45,6 +45,10 @@ class LaunchSpec:
 class Handle(abc.ABC):
     """A launched command. ``wait`` streams its output until it exits."""
 
+    # Set when the command's output could not be kept (e.g. the log's disk is full): the
+    # command still ran to its end, but the run is FAILED with this reason.
+    output_error: str | None = None
+
     @abc.abstractmethod
     def wait(self) -> int:
         """Block until exit, streaming output to the console and the log; the exit code."""

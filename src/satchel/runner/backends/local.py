@@ -7,17 +7,25 @@ started: SIGTERM to the whole group, SIGKILL after a grace period.
 Output (stdout and stderr merged) is streamed as it arrives to the console and appended to
 the log file, which is the run's ``logs/console.log`` artifact.
 
-If the runner itself dies without a chance to clean up (SIGKILL, OOM killer), a tiny watcher
-process kills the group: it holds the read end of a pipe whose only writer is the runner, so
-the kernel closes it — EOF — exactly when the runner dies, however it dies. We chose this over
-``prctl(PR_SET_PDEATHSIG)``: that signal reaches only the direct child (bash), not the
-project's own children, and fires when the *thread* that forked exits, not the process.
+If the runner itself dies without a chance to clean up (SIGKILL, OOM killer), a group watcher
+(``satchel.process.GroupWatcher``) kills the group.
+
+The run ends when the entry point's process (bash) ends. Its group gets ``_LEFTOVER_GRACE``
+seconds to finish writing, then SIGKILL. A descendant that *left* the group (``setsid``, a
+double-forking daemon) is outside the run: it is not waited for and not killed — we cannot
+find it reliably, and it asked to be on its own — and whatever it prints after the run ended
+is not recorded (it gets EPIPE / SIGPIPE once we close our end).
+
+If the log cannot be written (a full disk, a quota), output keeps being drained and echoed —
+the project is never blocked on a full pipe — and ``output_error`` says why, so the lifecycle
+ends the run FAILED with that reason.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -26,31 +34,15 @@ from collections.abc import Callable
 from typing import IO
 
 from satchel.errors import ExecutionError
+from satchel.process import GroupWatcher
 from satchel.runner.backends.base import Handle, Launcher, LaunchSpec
+from satchel.runner.watch import start_without_stop_signals
 
 __all__ = ["LocalHandle", "LocalLauncher", "launch_env"]
 
-# Run by `sh -c` in its own session (so Ctrl-C on the terminal does not reach it): a POSIX
-# shell starts in about a millisecond, a Python interpreter in ten, beside every project.
-# Reads until EOF; a clean runner writes b"x" first, meaning "finished, do nothing". Else
-# SIGTERM to the group, and SIGKILL if it is still there after the grace period ($2 polls of
-# 50 ms). `kill -SIG -PGID` is the spelling dash, bash and busybox all accept.
-_WATCHER = """
-trap '' INT
-if [ -n "$(cat)" ]; then exit 0; fi
-kill -TERM "-$1" 2>/dev/null || exit 0
-i=0
-while [ "$i" -lt "$2" ]; do
-  kill -0 "-$1" 2>/dev/null || exit 0
-  sleep 0.05
-  i=$((i + 1))
-done
-kill -KILL "-$1" 2>/dev/null
-exit 0
-"""
-_POLL_SECONDS = 0.05
-
 _LEFTOVER_GRACE = 2.0  # seconds the pipe may stay open after the command's leader exited
+_POLL_SECONDS = 0.05
+_LAST_DRAIN_BYTES = 1 << 20  # read at most this much more once the run has ended
 
 
 def launch_env(spec: LaunchSpec, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -69,7 +61,7 @@ class LocalHandle(Handle):
         proc: subprocess.Popen[bytes],
         log: IO[bytes],
         echo: Callable[[bytes], None] | None,
-        watcher: subprocess.Popen[bytes] | None,
+        watcher: GroupWatcher | None,
     ) -> None:
         self.proc = proc
         self.pgid = proc.pid  # start_new_session: the leader's pid is the group id
@@ -77,26 +69,45 @@ class LocalHandle(Handle):
         self._echo = echo
         self._watcher = watcher
         self._kill_timer: threading.Timer | None = None
+        self._ended = threading.Event()  # the run is over: stop waiting for more output
         self._reader = threading.Thread(target=self._pump, name="satchel-output", daemon=True)
-        self._reader.start()
+        start_without_stop_signals(self._reader)
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        while True:
+        left = _LAST_DRAIN_BYTES
+        while left > 0:
+            ready, _, _ = select.select([fd], [], [], _POLL_SECONDS)
+            if not ready:
+                if self._ended.is_set():
+                    return
+                continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                break
-            self._log.write(chunk)
-            if self._echo is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    self._echo(chunk)
+                return
+            if self._ended.is_set():  # a writer that escaped the group: take what is there
+                left -= len(chunk)
+            self._write(chunk)
+
+    def _write(self, chunk: bytes) -> None:
+        if self.output_error is None:
+            try:
+                view = memoryview(chunk)
+                while view:  # unbuffered: a write can be partial when the disk fills up
+                    view = view[self._log.write(view) or 0 :]
+            except OSError as exc:  # a full disk must not block the project on its pipe
+                self.output_error = f"the console log could not be written ({exc.strerror})"
+        if self._echo is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._echo(chunk)
 
     def wait(self) -> int:
         code = self.proc.wait()  # interruptible: the lifecycle's signal handlers run here
         self._reader.join(_LEFTOVER_GRACE)
         if self._reader.is_alive():  # a background child still holds the output open
             self._killpg(signal.SIGKILL)
+            self._ended.set()  # what is left holding it escaped the group (module doc)
             self._reader.join()
         self._close()
         return code
@@ -113,7 +124,7 @@ class LocalHandle(Handle):
         if self._kill_timer is None:
             self._kill_timer = threading.Timer(grace_seconds, self._killpg, (signal.SIGKILL,))
             self._kill_timer.daemon = True
-            self._kill_timer.start()
+            start_without_stop_signals(self._kill_timer)
 
     def group_alive(self) -> bool:
         try:
@@ -131,26 +142,13 @@ class LocalHandle(Handle):
             self._kill_timer.cancel()
             if self.group_alive():  # leftovers that ignored SIGTERM
                 self._killpg(signal.SIGKILL)
-        if self._watcher is not None and self._watcher.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._watcher.stdin.write(b"x")  # "clean exit": the watcher leaves quietly
-                self._watcher.stdin.close()
-            # Not waited for: it exits on its own within milliseconds, and waiting would put
-            # its interpreter start-up on every run's critical path.
+        if self._watcher is not None:
+            self._watcher.release()
         with contextlib.suppress(OSError):
             self._log.close()
-
-
-def _start_watcher(pgid: int, grace: float) -> subprocess.Popen[bytes]:
-    polls = max(1, round(grace / _POLL_SECONDS))
-    return subprocess.Popen(
-        ["sh", "-c", _WATCHER, "satchel-watcher", str(pgid), str(polls)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-    )
+        if self.proc.stdout is not None:  # an escaped writer now gets EPIPE, not a reader
+            with contextlib.suppress(OSError):
+                self.proc.stdout.close()
 
 
 class LocalLauncher(Launcher):
@@ -161,8 +159,13 @@ class LocalLauncher(Launcher):
         self.grace_seconds = grace_seconds
 
     def launch(self, spec: LaunchSpec) -> LocalHandle:
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(spec.log_path, "ab", buffering=0)  # noqa: SIM115 - closed by the handle
+        try:
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(spec.log_path, "ab", buffering=0)  # noqa: SIM115 - closed by the handle
+        except OSError as exc:
+            raise ExecutionError(
+                f"cannot write the console log {spec.log_path}: {exc.strerror}"
+            ) from None
         try:
             proc = subprocess.Popen(
                 ["bash", "-c", spec.command],
@@ -177,7 +180,7 @@ class LocalLauncher(Launcher):
         except OSError as exc:
             log.close()
             raise ExecutionError(f"could not start bash in {spec.workdir}: {exc}") from exc
-        watcher = _start_watcher(proc.pid, self.grace_seconds) if self.watchdog else None
+        watcher = GroupWatcher(proc.pid, self.grace_seconds) if self.watchdog else None
         return LocalHandle(proc, log, spec.echo, watcher)
 
 
