@@ -3,6 +3,7 @@ files as artifacts (restorable byte for byte), plus the console output as logs/c
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,49 @@ def test_dirty_run_artifacts_restore_the_exact_code(tmp_path: Path) -> None:
     restore_source(source, str(repo), restored)
     expected = {k: v for k, v in _tree(proj).items() if not k.endswith(".ignored")}
     assert _tree(restored / "proj") == expected
+
+
+def test_symlinks_in_the_source_are_kept_listed_and_downloaded(tmp_path: Path) -> None:
+    """Dangling, looping, directory and absolute-into-the-project links are captured as
+    links (an absolute one made relative), never followed out of the project; `runs show`,
+    `artifacts list` and `artifacts download` handle them."""
+    proj = tmp_path / "linked"
+    (proj / "sub").mkdir(parents=True)
+    (proj / "main.py").write_text("print('ran')\n")
+    (proj / "sub" / "data.txt").write_text("data\n")
+    links = {
+        "dangling": "nowhere",
+        "loop1": "loop2",
+        "loop2": "loop1",
+        "subdir_link": "sub",
+        "abs_inside": str(proj / "sub" / "data.txt"),
+        "outside": "/etc/hostname",
+    }
+    for name, target in links.items():
+        (proj / name).symlink_to(target)
+    run = satchel_cli("run", str(proj), "-e", "main.py", "--env-manager", "local")
+    assert run.returncode == 0, run.stderr
+    (found,) = Client(f"sqlite:///{Path.cwd() / 'satchel' / 'satchel.db'}").search_runs(["0"])
+    run_id = found.info.run_id
+
+    show = satchel_cli("runs", "show", run_id)
+    assert show.returncode == 0, show.stderr
+    listed = satchel_cli("artifacts", "list", run_id, "--path", "source/snapshot")
+    assert listed.returncode == 0, listed.stderr
+    for name in ("dangling", "loop1", "loop2", "subdir_link", "abs_inside"):
+        assert f"source/snapshot/{name}" in listed.stdout
+    assert "outside" not in listed.stdout
+    dest = tmp_path / "out"
+    got = satchel_cli("artifacts", "download", run_id, "--path", "source", "--dst-path", str(dest))
+    assert got.returncode == 0, got.stderr
+    snap = dest / "source" / "snapshot"
+    kept = {p.name: os.readlink(p) for p in snap.iterdir() if p.is_symlink()}
+    assert kept == {
+        "dangling": "nowhere",
+        "loop1": "loop2",
+        "loop2": "loop1",
+        "subdir_link": "sub",
+        "abs_inside": "sub/data.txt",  # no longer pointing back into the user's tree
+    }
+    assert (snap / "abs_inside").read_text() == "data\n"
+    assert "outside\tsymlink leaving the project" in (dest / "source" / "skipped.txt").read_text()

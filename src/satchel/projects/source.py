@@ -150,12 +150,12 @@ def _copy_files(root: Path, files: list[str], snapshot: Path) -> list[str]:
     for rel in files:
         src, dst = root / rel, snapshot / rel
         if src.is_symlink():
-            target, real_root = (src.parent / os.readlink(src)).resolve(), root.resolve()
-            if target != real_root and real_root not in target.parents:
+            link = _link_inside(root, src)
+            if link is None:
                 skipped.append(f"{rel}\tsymlink leaving the project")
                 continue
             dst.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(os.readlink(src), dst)
+            os.symlink(link, dst)
         elif src.is_file():
             if src.stat().st_size > MAX_FILE_BYTES:
                 skipped.append(f"{rel}\tlarger than 50 MB")
@@ -163,6 +163,22 @@ def _copy_files(root: Path, files: list[str], snapshot: Path) -> list[str]:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
     return skipped
+
+
+def _link_inside(root: Path, link: Path) -> str | None:
+    """What the snapshot's copy of symlink ``link`` should point to: its own text if it
+    stays inside the project (dangling and looping links included: they are kept as they
+    are, never followed), made relative if it is an absolute path into the project (the
+    snapshot must not point back at the user's tree); None if it leads outside."""
+    text = os.readlink(link)
+    real_root = os.path.realpath(root)
+    # realpath does not raise on loops or missing targets: it resolves as far as it can
+    target = os.path.realpath(os.path.join(link.parent, text))
+    if target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    if os.path.isabs(text):
+        return os.path.relpath(target, os.path.realpath(link.parent))
+    return text
 
 
 def restore_source(source_artifacts_dir: Path, repo_url_or_path: str, dest: Path) -> None:

@@ -117,6 +117,9 @@ class LocalArtifactRepository:
             if entry.name.startswith(".") and entry.name.endswith(".tmp"):
                 continue  # a write in progress
             rel = "/".join([*prefix, entry.name])
+            if entry.is_symlink():  # a leaf, never followed: it may dangle or loop
+                out.append(FileInfo(rel, False, None))
+                continue
             is_dir = entry.is_dir()
             out.append(FileInfo(rel, is_dir, None if is_dir else entry.stat().st_size))
         return out
@@ -126,7 +129,7 @@ class LocalArtifactRepository:
     ) -> Path:
         """Copy a file or directory out of the repository into ``dst_dir``; returns the copy."""
         source = self._resolve(artifact_path)
-        if not source.exists():
+        if not source.exists() and not source.is_symlink():
             raise NotFoundError(
                 f"artifact {artifact_path!r} not found in {self.root}",
                 hint="see what exists with 'satchel artifacts list'",
@@ -134,15 +137,49 @@ class LocalArtifactRepository:
         dst = Path(dst_dir)
         dst.mkdir(parents=True, exist_ok=True)
         target = dst / (source.name if relative_parts(artifact_path) else "artifacts")
-        if source.is_file():
+        if source.is_file() and not source.is_symlink():
             self._copy_file(source, target)
             return target
-        for rel in _files_inside(source):
+        if source.is_symlink():  # one link asked for by name: copied as a link
+            _copy_link(source, target)
+            return target
+        files, links = _download_entries(source)
+        for rel in files:
             out = target.joinpath(*rel.parts)
             out.parent.mkdir(parents=True, exist_ok=True)
             self._copy_file(source / rel, out)
+        for rel in links:
+            out = target.joinpath(*rel.parts)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            _copy_link(source / rel, out)
         target.mkdir(parents=True, exist_ok=True)
         return target
+
+
+def _download_entries(directory: Path) -> tuple[list[Path], list[Path]]:
+    """(files, symlinks) under ``directory``, relative. Symlinks (a run's source snapshot
+    keeps them) are copied as links, never followed: one may dangle, loop or name a
+    directory. A link leading outside ``directory`` is not copied: the download would
+    otherwise point into the user's machine."""
+    real_root = os.path.realpath(directory)
+    files: list[Path] = []
+    links: list[Path] = []
+    for current, dirs, names in os.walk(directory, followlinks=False):
+        for name in [*dirs, *names]:
+            full = os.path.join(current, name)
+            rel = Path(os.path.relpath(full, directory))
+            if os.path.islink(full):
+                real = os.path.realpath(full)
+                if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+                    links.append(rel)
+            elif name in names:
+                files.append(rel)
+    return sorted(files), sorted(links)
+
+
+def _copy_link(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    os.symlink(os.readlink(source), target)
 
 
 def _files_inside(directory: Path) -> list[Path]:
