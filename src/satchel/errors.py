@@ -21,6 +21,7 @@ path of a log file holding the traceback, and exits 3. Ctrl-C exits 130.
     ├── ExecutionError                the launcher could not start or follow the run
     ├── ModelError                    a model cannot be logged, found, loaded or served
     │   └── ModelIntegrityError       a model file differs from its sha256 recorded at logging
+    ├── SetupError                    this machine: SATCHEL_HOME unwritable or full
     └── RunFailedError                the project ran and failed (exit code attached)
 
 This module is imported by ``import satchel``: standard library only.
@@ -43,6 +44,7 @@ __all__ = [
     "ProjectError",
     "RunFailedError",
     "SatchelError",
+    "SetupError",
     "SpecError",
     "StoreUnavailableError",
     "TrackingError",
@@ -131,6 +133,10 @@ class ModelError(SatchelError):
 
 class ModelIntegrityError(ModelError):
     pass
+
+
+class SetupError(SatchelError):
+    """The machine cannot hold what a run needs (SATCHEL_HOME read-only, its disk full)."""
 
 
 class RunFailedError(SatchelError):

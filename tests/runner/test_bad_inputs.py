@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from runner_helpers import RESOURCES, db_runs, git_repo, project_copy, satchel_cli
+from runner_helpers import RESOURCES, cli_env, db_runs, git_repo, project_copy, satchel_cli
+
+from conftest import on_small_tmpfs, without_root_file_access
 
 pytestmark = pytest.mark.slow
 
@@ -132,3 +136,54 @@ def test_bad_uri_version_or_option(case: str, tmp_path: Path, tmpdir_env) -> Non
 
 def test_corpus_is_large_enough() -> None:
     assert len(CASES) + len(OWN) >= 30
+
+
+# -- the machine: unreadable project files, an unwritable or full SATCHEL_HOME ------------
+# The tests run as root, whom `chmod` does not stop: the CLI runs without the capabilities
+# that let root ignore file modes (conftest.without_root_file_access), and a full disk is a
+# real tmpfs of a few KiB in a private mount namespace (conftest.on_small_tmpfs).
+def _satchel(prefix_argv, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    argv = prefix_argv([sys.executable, "-m", "satchel", "run", *args, "--env-manager", "local"])
+    return subprocess.run(
+        argv, env={**os.environ, **cli_env(), **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("what", ["file", "directory", "tracked file"])
+def test_unreadable_project_files_are_refused_before_any_run(
+    what: str, tmp_path: Path, tmpdir_env
+) -> None:
+    proj = git_repo(tmp_path) if what == "tracked file" else project_copy(tmp_path)
+    target = proj / ("data" if what == "directory" else "log_it.py")
+    if what == "directory":
+        target.mkdir()
+        (target / "inside.txt").write_text("secret")
+    target.chmod(0)
+    tmpdir, env = tmpdir_env
+    out = _satchel(without_root_file_access, str(proj), env=env)
+    _check_refused(out, tmpdir, f"cannot read {target.name}")
+
+
+def test_an_unwritable_satchel_home_is_refused_before_any_run(tmp_path: Path, tmpdir_env) -> None:
+    home = tmp_path / "read-only-home"
+    home.mkdir(mode=0o555)
+    tmpdir, env = tmpdir_env
+    out = _satchel(
+        without_root_file_access,
+        str(project_copy(tmp_path)),
+        env={**env, "SATCHEL_HOME": str(home)},
+    )
+    _check_refused(out, tmpdir, f"SATCHEL_HOME {home} is not writable: Permission denied")
+
+
+def test_a_full_satchel_home_is_refused_before_any_run(tmp_path: Path, tmpdir_env) -> None:
+    home = tmp_path / "full-home"
+    home.mkdir()
+
+    def filled(argv: list[str]) -> list[str]:
+        fill = ["sh", "-c", 'cat /dev/zero > "$0/fill" 2>/dev/null; exec "$@"', str(home)]
+        return on_small_tmpfs(home, "64k", [*fill, *argv])
+
+    tmpdir, env = tmpdir_env
+    out = _satchel(filled, str(project_copy(tmp_path)), env={**env, "SATCHEL_HOME": str(home)})
+    _check_refused(out, tmpdir, "is not writable: No space left on device")

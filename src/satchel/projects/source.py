@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from satchel import process
-from satchel.errors import FetchError
+from satchel.errors import FetchError, ProjectError
 from satchel.projects.fetch_git import git, noise_excludes
 from satchel.projects.fetched import Fetched, SourceInfo
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Captured",
+    "SourceFiles",
     "capture_source",
+    "list_source_files",
     "restore_source",
     "source_files",
     "source_tags",
@@ -34,6 +37,44 @@ __all__ = [
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _NEVER = {".git", ".hg", ".svn", "__pycache__"}  # not code, in any directory
+_GIT_UNREADABLE = re.compile(r"could not open directory '(.+?)/?': Permission denied")
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """What a snapshot of the project will copy, listed once before the run exists (so an
+    unreadable file is refused then) and handed forward to ``capture_source``."""
+
+    files: tuple[str, ...]  # relative to the project root
+    untracked: tuple[str, ...] = ()  # relative to the repository root (git projects)
+    unreadable: tuple[str, ...] = ()  # relative to the project root (or the repository's)
+
+
+def list_source_files(fetched: Fetched) -> SourceFiles:
+    """The files of the snapshot; unreadable ones (a ``chmod 000`` file or directory) are
+    listed apart, never silently left out of the record of what ran."""
+    source, root = fetched.source, fetched.root
+    if source.repo_root is not None:
+        files, untracked, hidden = _git_files(source.repo_root, source.subdir, root)
+    else:
+        (files, hidden), untracked = _walk_files(root), []
+    denied = [rel for rel in files if _denied(root / rel)]
+    return SourceFiles(tuple(files), tuple(untracked), tuple(hidden + denied))
+
+
+def check_readable(files: SourceFiles, root: Path) -> None:
+    """One line naming the first unreadable file or directory (before any run exists)."""
+    if files.unreadable:
+        more = len(files.unreadable) - 1
+        others = f" (and {more} more)" if more else ""
+        raise ProjectError(
+            f"cannot read {files.unreadable[0]}{others} in project {root}: permission denied",
+            hint="make the project's files readable (chmod -R u+rX) to run it",
+        )
+
+
+def _denied(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file() and not os.access(path, os.R_OK)
 
 
 @dataclass(frozen=True)
@@ -61,17 +102,19 @@ def source_tags(source: SourceInfo) -> dict[str, str]:
     return tags
 
 
-def capture_source(fetched: Fetched, dest: Path) -> Captured:
-    """Write the run's source artifacts into ``dest`` (created if missing)."""
+def capture_source(fetched: Fetched, dest: Path, files: SourceFiles | None = None) -> Captured:
+    """Write the run's source artifacts into ``dest`` (created if missing); ``files`` is
+    the listing made before the run existed (listed now if not given)."""
     source = fetched.source
     dest.mkdir(parents=True, exist_ok=True)
     snapshot = dest / "snapshot"
     snapshot.mkdir(exist_ok=True)
-    files, untracked = source_files(fetched)
+    listed = files if files is not None else list_source_files(fetched)
+    untracked = list(listed.untracked)
     diff = None
     if source.repo_root is not None and source.dirty and source.commit:
         diff = _write_diff(source.repo_root, source.subdir, dest / "diff.patch")
-    skipped = _copy_files(fetched.root, files, snapshot)
+    skipped = _copy_files(fetched.root, list(listed.files), snapshot)
     if untracked:
         (dest / "untracked.txt").write_text("".join(f"{p}\n" for p in untracked))
     if skipped:
@@ -86,25 +129,24 @@ def capture_source(fetched: Fetched, dest: Path) -> Captured:
 def source_files(fetched: Fetched) -> tuple[list[str], list[str]]:
     """(the project's code files relative to its root, untracked paths relative to the repo
     root): what the snapshot holds, and what the run key hashes."""
-    source = fetched.source
-    if source.repo_root is not None:
-        return _git_files(source.repo_root, source.subdir, fetched.root)
-    return _walk_files(fetched.root), []
+    listed = list_source_files(fetched)
+    return list(listed.files), list(listed.untracked)
 
 
-def _git_files(repo_root: Path, subdir: str, root: Path) -> tuple[list[str], list[str]]:
-    """(files relative to the project root, untracked paths relative to the repo root)."""
+def _git_files(repo_root: Path, subdir: str, root: Path) -> tuple[list[str], list[str], list[str]]:
+    """(files relative to the project root, untracked paths relative to the repo root,
+    directories git could not open)."""
     noise = ["/".join(p for p in (subdir, d) if p) for d in noise_excludes(root)]
     spec = [subdir or "."] + [f":(exclude){n}" for n in noise]
     tracked = _zlist(
         git("ls-files", "-z", "--cached", "--recurse-submodules", "--", *spec, cwd=repo_root)
     )
-    others = _zlist(
-        git("ls-files", "-z", "--others", "--exclude-standard", "--", *spec, cwd=repo_root)
-    )
+    listed = git("ls-files", "-z", "--others", "--exclude-standard", "--", *spec, cwd=repo_root)
+    others = _zlist(listed)
+    hidden = _GIT_UNREADABLE.findall(listed.stderr)
     prefix = f"{subdir}/" if subdir else ""
     rel = [p[len(prefix) :] for p in dict.fromkeys(tracked + others) if p.startswith(prefix)]
-    return [p for p in rel if os.path.lexists(root / p)], others
+    return [p for p in rel if os.path.lexists(root / p)], others, hidden
 
 
 def _zlist(result: process.Result) -> list[str]:
@@ -131,10 +173,12 @@ def _write_diff(repo_root: Path, subdir: str, out: Path) -> Path | None:
     return out
 
 
-def _walk_files(root: Path) -> list[str]:
+def _walk_files(root: Path) -> tuple[list[str], list[str]]:
+    """(files, directories that cannot be listed), relative to ``root``."""
     skip_top = set(noise_excludes(root))
     files: list[str] = []
-    for current, dirs, names in os.walk(root):
+    errors: list[str] = []
+    for current, dirs, names in os.walk(root, onerror=lambda e: errors.append(e.filename)):
         here = Path(current)
         top = here == root
         dirs[:] = sorted(d for d in dirs if d not in _NEVER and not (top and d in skip_top))
@@ -142,7 +186,7 @@ def _walk_files(root: Path) -> list[str]:
             if (here / d).is_symlink():  # os.walk does not descend; keep the link itself
                 names.append(d)
         files.extend((here / n).relative_to(root).as_posix() for n in sorted(names))
-    return files
+    return files, [os.path.relpath(e, root) for e in errors]
 
 
 def _copy_files(root: Path, files: list[str], snapshot: Path) -> list[str]:

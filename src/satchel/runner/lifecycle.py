@@ -31,7 +31,9 @@ from satchel.tracking.entities import Run, RunStatus, RunTag
 
 if TYPE_CHECKING:
     from satchel.envs.base import PreparedEnv
+    from satchel.projects.fetched import Fetched
     from satchel.projects.params import ResolvedParams
+    from satchel.projects.source import SourceFiles
     from satchel.projects.spec import EntryPoint, Project
     from satchel.runner.backends.base import Handle
 
@@ -111,12 +113,14 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
     """Every check that can fail before a run exists. The fetched tree is cleaned up on exit.
     Warnings (what MLflow tolerates in the MLproject, near misses) go to ``report``."""
     report = report or _report
+    from satchel.home import check_home_writable
     from satchel.projects.fetch import fetch_project
     from satchel.tracking.uri import resolve_tracking_uri
 
     _check_experiment(request)
     backend = choose_backend(request.backend)
     tracking_uri = resolve_tracking_uri(request.tracking_uri)
+    check_home_writable()
     started = time.perf_counter()
     parameters = request.parameters
     if request.rerun_of:
@@ -127,6 +131,7 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
         fetched = fetch_project(request.uri, request.version)
     _debug_timing("fetch", started)
     try:
+        source_files = readable_source(fetched)
         project, entry_point = load_spec(Path(fetched.root), request.entry_point)
         for warning in project.warnings:
             report(f"warning: {warning}")
@@ -156,9 +161,20 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
             env_manager,
             backend,
             tracking_uri,
+            source_files=source_files,
         )
     finally:
         fetched.cleanup()
+
+
+def readable_source(fetched: Fetched) -> SourceFiles:
+    """What the snapshot will copy; an unreadable file or directory is one line now, not a
+    run that fails (or a snapshot silently missing it) once it exists."""
+    from satchel.projects.source import check_readable, list_source_files
+
+    files = list_source_files(fetched)
+    check_readable(files, fetched.root)
+    return files
 
 
 def _check_experiment(request: RunRequest) -> None:

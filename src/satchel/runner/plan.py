@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from satchel.projects.fetched import Fetched
 from satchel.projects.params import ResolvedParams
+from satchel.projects.source import SourceFiles
 from satchel.projects.spec import EntryPoint, Project
 from satchel.runner.request import RunRequest
 
@@ -31,3 +32,4 @@ class Plan:
     env_manager: str
     backend: str
     tracking_uri: str  # absolute
+    source_files: SourceFiles | None = None  # what the snapshot copies, listed at validation

@@ -158,12 +158,12 @@ def log_source(client: Client, plan: Plan, run: Run) -> None:
     dest = artifact_local_path(run, "source")
     if dest is not None:
         dest.mkdir(parents=True, exist_ok=True)
-        captured = capture_source(plan.fetched, dest)
+        captured = capture_source(plan.fetched, dest, plan.source_files)
     else:  # a remote artifact store: stage in a temp dir, then upload
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="satchel-source-") as tmp:
-            captured = capture_source(plan.fetched, Path(tmp))
+            captured = capture_source(plan.fetched, Path(tmp), plan.source_files)
             client.log_artifacts(run.info.run_id, tmp, "source")
     tags = captured.tags
     # Only what the run does not already carry (run_tags sets the same facts at creation):
