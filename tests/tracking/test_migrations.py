@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from conftest import run_cli
 from satchel.tracking.store import migrations
 from satchel.tracking.store.sqlite import SqliteStore
 
@@ -66,3 +67,33 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch) -> None:
         raise AssertionError("the broken migration should fail")
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok_table'").fetchone() is None
     assert migrations.applied_versions(conn) == set()
+
+
+def _store_with_a_run(tmp_path: Path) -> Path:
+    db = tmp_path / "s.db"
+    store = SqliteStore(str(db), str(tmp_path / "a"))
+    store.create_run("0", "u", 1)
+    store.close()
+    return db
+
+
+def test_a_store_from_a_newer_satchel_is_refused_with_one_line(tmp_path: Path) -> None:
+    db = _store_with_a_run(tmp_path)
+    newer = migrations.LATEST_VERSION + 5
+    _connect(db).execute(f"PRAGMA user_version = {newer}")
+    out = run_cli("runs", "list", "--tracking-uri", str(db))
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"Error: this store was written by a newer Satchel "
+        f"(schema {newer} > {migrations.LATEST_VERSION}); upgrade Satchel to use it"
+    ]
+    assert _connect(db).execute("PRAGMA user_version").fetchone()[0] == newer  # untouched
+
+
+def test_a_damaged_schema_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    db = _store_with_a_run(tmp_path)
+    _connect(db).execute("DROP TABLE tags")
+    out = run_cli("runs", "list", "--tracking-uri", str(db))
+    assert out.returncode == 1, out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert "no such table: tags" in line and "schema is damaged" in line

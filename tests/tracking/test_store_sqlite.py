@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import on_small_tmpfs
 from satchel.tracking.entities import (
     Metric,
 )
@@ -80,3 +83,35 @@ def test_not_a_database_is_a_one_line_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreUnavailableError, match=r"bad\.db"):
         SqliteStore(str(bad), str(tmp_path / "a")).get_experiment("0")
+
+
+_FILL_THEN_LOG = """
+import sys
+import satchel
+from satchel.errors import SatchelError
+store = sys.argv[1]
+satchel.set_tracking_uri(store + "/runs.db")
+satchel.start_run()
+with open(store + "/ballast", "wb", buffering=0) as ballast:  # every free byte of the disk
+    try:
+        while True:
+            ballast.write(b"\\0" * 4096)
+    except OSError:
+        pass
+try:
+    for step in range(100_000):
+        satchel.log_metric("loss", step / 3, step=step)
+except SatchelError as exc:
+    print(f"one line: {exc}")
+"""
+
+
+def test_log_metric_on_a_full_disk_is_a_satchel_error(tmp_path: Path) -> None:
+    """A real full disk: the store lives on a 512 KiB tmpfs (private mount namespace)."""
+    store = tmp_path / "store"
+    store.mkdir()
+    argv = on_small_tmpfs(store, "512k", [sys.executable, "-c", _FILL_THEN_LOG, str(store)])
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stdout.startswith("one line: tracking database "), out.stdout + out.stderr
+    assert "database or disk is full" in out.stdout

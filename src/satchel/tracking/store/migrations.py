@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from satchel.errors import StoreUnavailableError
+
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "applied_versions", "migrate"]
 
 # (version, name, statements). Append only: never edit a step that has shipped.
@@ -240,7 +242,13 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
 
     ``conn`` must be in autocommit mode (isolation_level=None) with a busy timeout set.
     """
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= LATEST_VERSION:
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > LATEST_VERSION:  # never "migrate" a newer schema down, nor use it blindly
+        raise StoreUnavailableError(
+            f"this store was written by a newer Satchel (schema {found} > {LATEST_VERSION}); "
+            "upgrade Satchel to use it"
+        )
+    if found == LATEST_VERSION:
         return []
     conn.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for any other migrating process
     try:

@@ -46,7 +46,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+_DAMAGE = (
+    ("disk is full", "free some disk space and try again"),
+    ("disk i/o error", "check the disk holding it"),
+    ("readonly database", "make the file and its directory writable"),
+    ("no such table", "its schema is damaged: restore it from a backup or use another store"),
+    ("no such column", "its schema is damaged: restore it from a backup or use another store"),
+    ("malformed", "the file is damaged: restore it from a backup or use another store"),
+)
+
+
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
@@ -127,7 +137,7 @@ class Database:
             return self._execute_counted(sql, args)
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
-                raise
+                raise self._damage(exc) or exc from exc
         return self._retry(lambda: self._execute_counted(sql, args))
 
     def _execute_counted(self, sql: str, args: Sequence[object]) -> int:
@@ -152,15 +162,24 @@ class Database:
             raise
         return result
 
+    def _damage(self, exc: sqlite3.DatabaseError) -> StoreUnavailableError | None:
+        """The one line for what the machine or the file did (a full disk, a read-only file,
+        a damaged schema); None for anything else, which stays our bug."""
+        text = str(exc).lower()
+        for pattern, hint in _DAMAGE:
+            if pattern in text:
+                return StoreUnavailableError(f"tracking database {self.path}: {exc}", hint=hint)
+        return None
+
     def _retry(self, fn: Callable[[], T]) -> T:
         deadline = None
         delay = 0.001
         while True:
             try:
                 return fn()
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:
                 if not _is_busy(exc):
-                    raise
+                    raise self._damage(exc) or exc from exc
                 now = time.monotonic()
                 deadline = deadline or now + GIVE_UP_AFTER_S
                 if now > deadline:
