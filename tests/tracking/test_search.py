@@ -143,6 +143,9 @@ def test_paging(populated: tuple) -> None:
         store.search_runs([exp], None, page_token="garbage!")
     with pytest.raises(InvalidValueError, match="max_results"):
         store.search_runs([exp], None, max_results=0)
+    huge = encode_page_token(10**30)  # beyond SQLite's 64-bit integers: not an OverflowError
+    with pytest.raises(InvalidValueError, match="page token"):
+        store.search_runs([exp], None, page_token=huge)
 
 
 def test_search_returns_full_runs(populated: tuple) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from satchel.errors import InvalidValueError, StoreUnavailableError
 from satchel.tracking.uri import artifact_root_for, resolve_tracking_uri
 
@@ -65,7 +67,7 @@ def test_plain_path_rule_db_file_or_store_directory(tmp_path: Path) -> None:
     assert artifact_root_for("mystore") == f"{cwd}/mystore/artifacts"
     assert resolve_tracking_uri("sub/runs.db") == f"sqlite:///{cwd}/sub/runs.db"
     existing = tmp_path / "legacy-store"
-    existing.write_bytes(b"")  # an existing file (any name) is the database itself
+    sqlite3.connect(existing).execute("CREATE TABLE t (x)")  # an existing SQLite file, any name
     assert resolve_tracking_uri(str(existing)) == f"sqlite:///{existing}"
     # sqlite:/// URIs are unchanged: the path is the database file
     assert resolve_tracking_uri("sqlite:///mystore") == f"sqlite:///{cwd}/mystore"
@@ -84,3 +86,17 @@ def test_get_store_without_create_does_not_create(tmp_path: Path) -> None:
     get_store(str(target)).search_experiments()  # writers create it
     assert (target / "satchel.db").is_file()
     assert get_store(str(target), create=False) is get_store(str(target))
+
+
+def test_an_existing_file_that_is_not_a_store_is_left_alone(tmp_path: Path) -> None:
+    """`runs list --tracking-uri empty.txt` must not turn the user's file into a store."""
+    empty = Path.cwd() / "empty.txt"
+    empty.write_bytes(b"")
+    notes = Path.cwd() / "notes"
+    notes.write_text("my notes\n")
+    for path, before in ((empty, b""), (notes, b"my notes\n")):
+        out = run_cli("runs", "list", "--tracking-uri", path.name)
+        assert out.returncode == 1, out.stderr
+        (line,) = out.stderr.strip().splitlines()
+        assert "is an existing file that is not a Satchel store" in line
+        assert path.read_bytes() == before

@@ -278,7 +278,8 @@ def decode_page_token(token: str | None) -> int:
             f"page token {token[:20]!r} is not valid",
             hint="pass the token returned by the previous page",
         ) from exc
-    if not isinstance(offset, int) or offset < 0:
+    # SQLite integers are 64-bit: a larger offset would be an OverflowError in the driver
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**63:
         raise InvalidValueError(
             f"page token {token[:20]!r} is not valid",
             hint="pass the token returned by the previous page",

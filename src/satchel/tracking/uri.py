@@ -102,9 +102,24 @@ def scheme_of(resolved: str) -> str:
 def _plain_path_db(path: str) -> str:
     """``x.db`` or an existing file: that file; anything else: the store directory ``x/``."""
     full = os.path.abspath(os.path.expanduser(path))
-    if full.endswith(".db") or os.path.isfile(full):
+    if full.endswith(".db"):
+        return full
+    if os.path.isfile(full):
+        _check_is_database(full)
         return full
     return os.path.join(full, DEFAULT_DB_NAME)
+
+
+def _check_is_database(path: str) -> None:
+    """An existing file not named .db is used only if it already is a SQLite database: a
+    typo (`--tracking-uri notes.txt`) must not turn a user's file into a store."""
+    with open(path, "rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        raise InvalidValueError(
+            f"tracking URI {path!r} is an existing file that is not a Satchel store",
+            hint="give a directory, a path ending in .db, or sqlite:///path/to/store.db",
+        )
 
 
 def _db_file_for(path: str) -> str:
