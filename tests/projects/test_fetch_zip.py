@@ -200,3 +200,17 @@ def test_cli_refuses_a_colliding_zip_with_one_line_and_no_run(tmp_path: Path) ->
     out = run_cli("run", str(archive), "--env-manager", "local")
     assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
     assert "has both a file" in out.stderr and not (Path.cwd() / "satchel").exists()
+
+
+def test_a_zip_that_trickles_is_timed_out_as_a_whole(
+    trickling_server, systmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real server on 127.0.0.1 sending one byte every 0.2 s: no single read times out,
+    so only a deadline on the whole download (shortened here to 1 s) ends it."""
+    from satchel.projects import fetch_zip
+
+    monkeypatch.setattr(fetch_zip, "DOWNLOAD_SECONDS", 1.0)
+    with pytest.raises(FetchError, match=r"not complete after 1s"):
+        fetch_project(f"{trickling_server.url}/project.zip")
+    assert trickling_server.requests.is_set()
+    assert os.listdir(systmp) == []  # the partial download is gone

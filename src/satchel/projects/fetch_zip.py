@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = ["extract_safely", "fetch_zip", "is_zip_uri"]
 MAX_DOWNLOAD = 1 << 30  # 1 GiB archive
 MAX_TOTAL = 4 << 30  # 4 GiB uncompressed
 MAX_ENTRIES = 100_000
+DOWNLOAD_SECONDS = 600.0  # the whole download: a server trickling bytes never times out a read
 
 
 def fetch_zip(given: str, base: str, subdir: str) -> Fetched:
@@ -64,7 +66,14 @@ def _download(given: str, url: str, dest: Path) -> Path:
         # only http(s) reaches here (checked by the caller)
         with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as out:  # noqa: S310
             total = 0
-            while chunk := response.read(1 << 20):
+            deadline = time.monotonic() + DOWNLOAD_SECONDS
+            # read1: whatever has arrived, so the deadline is checked however slow the bytes
+            while chunk := response.read1(1 << 20):
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"Could not download {given!r}: not complete after "
+                        f"{DOWNLOAD_SECONDS:g}s; check the server or the network"
+                    )
                 total += len(chunk)
                 if total > MAX_DOWNLOAD:
                     raise FetchError(f"Zip archive {given!r} is larger than 1 GiB; refused")
