@@ -13,6 +13,7 @@ from tests.conftest import GitDaemon, commit_all, git, make_git_repo, write_file
 
 from satchel import process
 from satchel.errors import FetchError
+from satchel.home import satchel_home
 from satchel.projects.fetch import fetch_project
 
 
@@ -126,6 +127,8 @@ def test_unreachable_repository(tmpdir_watch: Path) -> None:
         assert "Could not reach git repository" in message
         assert "no local directory of that name" in message and "\n" not in message
     assert list(tmpdir_watch.iterdir()) == []
+    # no mirror and no lock file left for `gc` to miss
+    assert list((satchel_home() / "git").iterdir()) == []
 
 
 def test_git_daemon_clone(origin: dict, git_daemon: GitDaemon) -> None:

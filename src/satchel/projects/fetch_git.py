@@ -228,12 +228,30 @@ def _clone_with_submodules(mirror: Path, checkout: Path, remote: _Remote, commit
 
 @contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """The mirror's lock. A failed first fetch leaves no mirror, and then no lock file
+    either: it is unlinked while held, and whoever waited on the unlinked file retries
+    (the same rule as satchel.envs.locks, so `envs gc` may remove orphans too)."""
+    while True:
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not _same_file(handle.fileno(), lock_path):
+                continue  # unlinked while we waited: it guards nothing any more
+            try:
+                yield
+            finally:
+                if not lock_path.with_suffix("").joinpath("HEAD").is_file():
+                    lock_path.unlink(missing_ok=True)  # no mirror: nothing left to guard
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
 
 
 def _mirror_resolve(mirror: Path, remote: _Remote, version: str | None) -> tuple[str, str | None]:
