@@ -12,8 +12,7 @@ This module and ``satchel.tracking`` use only the standard library, so project c
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from satchel._version import __version__
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Experiment, Metric, Run, RunStatus
 from satchel.tracking.fluent import (

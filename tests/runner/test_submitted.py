@@ -192,3 +192,16 @@ def test_request_file_is_owner_only_and_round_trips(tmp_path: Path) -> None:
     write_request(request, path)
     assert path.stat().st_mode & 0o777 == 0o600
     assert read_request(str(path)) == request and not path.exists()
+
+
+def test_detached_run_of_a_directory_named_like_an_option(tmp_path: Path) -> None:
+    """`satchel run --detach -- -proj`: the detached runner must not read the directory's
+    name as an option (it gets its request through a file, not argv)."""
+    proj = Path.cwd() / "-proj"
+    project_copy(tmp_path).rename(proj)
+    out = satchel_cli("run", "--detach", "--env-manager", "local", "--", "-proj")
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.strip()
+    waited = satchel_cli("runs", "wait", run_id, "--timeout", "60")
+    assert waited.returncode == 0, waited.stderr
+    assert _client().get_run(run_id).info.status is RunStatus.FINISHED

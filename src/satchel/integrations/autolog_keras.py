@@ -124,8 +124,10 @@ def _log_end(model: Any, given: dict[str, Any], callbacks: list[Any]) -> None:
                 }
             )
     if _options.get("log_models", True):
-        from satchel import keras as satchel_keras
+        # the flavour and the logger, not satchel.keras (which imports this module)
+        from satchel.models.flavors import keras as flavor
+        from satchel.models.log import log_model
 
         x: Any = given.get("x")
         example = x[:5] if hasattr(x, "shape") else None
-        satchel_keras.log_model(model, name="model", input_example=example)
+        log_model(flavor.save(model), "model", input_example=example)

@@ -74,9 +74,11 @@ def _log(estimator: Any, X: Any, y: Any) -> None:
         satchel.log_metrics(training_metrics(estimator, X, y))
     if _options.get("log_models", True):
         example = X[:5] if _options.get("log_input_examples", True) else None
-        from satchel import sklearn as satchel_sklearn
+        # the flavour and the logger, not satchel.sklearn (which imports this module)
+        from satchel.models.flavors import sklearn as flavor
+        from satchel.models.log import log_model
 
-        satchel_sklearn.log_model(estimator, name="model", input_example=example)
+        log_model(flavor.save(estimator, "skops"), "model", input_example=example)
 
 
 def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:

@@ -109,6 +109,6 @@ def save_model_dir(
 
 
 def _version() -> str:
-    from satchel import __version__
+    from satchel._version import __version__
 
     return __version__

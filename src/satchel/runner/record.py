@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satchel.errors import NotFoundError, UsageError
-from satchel.tracking.client import Client, current_user
+from satchel.tracking.client import Client
 from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Param, Run, RunStatus, RunTag
-from satchel.tracking.liveness import hostname
+from satchel.tracking.liveness import current_user, hostname
 from satchel.tracking.validation import MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:

@@ -29,6 +29,7 @@ from satchel.tracking.entities import (
     RunTag,
     ViewType,
 )
+from satchel.tracking.liveness import current_user
 from satchel.tracking.registry_client import RegistryClient
 
 TYPE_CHECKING = False  # importing typing costs ~10 ms; mypy reads this as True
@@ -57,20 +58,6 @@ def parse_status(status: RunStatus | str) -> RunStatus:
         raise InvalidValueError(
             f"Invalid run status {status!r}", hint=f"use one of {allowed}"
         ) from None
-
-
-def current_user() -> str:
-    """getpass.getuser(), without importing getpass (and termios) on every run."""
-    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
-        user = os.environ.get(name)
-        if user:
-            return user
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid())[0]
-    except Exception:  # no passwd entry (some containers): not worth failing a run over
-        return "unknown"
 
 
 _user = current_user

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILURE_TAG",
     "STALE_AFTER_MS",
+    "current_user",
     "failure_reason",
     "hostname",
     "owner_id",
@@ -93,3 +94,17 @@ def reap_dead_runs(
             store.log_batch(run_id, tags=[RunTag(FAILURE_TAG, reason)])
             reaped.append(run_id)
     return reaped
+
+
+def current_user() -> str:
+    """getpass.getuser(), without importing getpass (and termios) on every run."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid())[0]
+    except Exception:  # no passwd entry (some containers): not worth failing a run over
+        return "unknown"

@@ -36,7 +36,7 @@ class RegistryClient:
 
     @staticmethod
     def _who() -> str:
-        from satchel.tracking.client import current_user
+        from satchel.tracking.liveness import current_user
 
         return current_user()
 
