@@ -99,6 +99,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SATCHEL_HOME", str(tmp_path / "satchel-home"))
+    monkeypatch.setenv("SATCHEL_PYTHON_DOWNLOADS", "never")  # never fetch a Python in tests
     monkeypatch.setenv("UV_CACHE_DIR", uv_cache_dir)
     for key, value in _uv_index_settings().items():
         monkeypatch.setenv(key, value)

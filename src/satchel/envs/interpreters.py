@@ -1,7 +1,11 @@
-"""Finding a Python interpreter already on this machine (uv's discovery; nothing is compiled).
+"""Finding the Python interpreter an environment asks for, the way users have them.
 
-Downloads are disabled (``UV_PYTHON_DOWNLOADS=never``): an environment uses an interpreter that
-is present, or the run stops with one line naming the versions that are.
+In order: the interpreter running Satchel; what uv finds on PATH; interpreters installed but
+not on PATH — pyenv's versions (``$PYENV_ROOT/versions/*``, shims or not), uv-managed ones
+(``uv python install``) and ``pythonX.Y`` names on PATH that uv skipped; then, if
+``SATCHEL_PYTHON_DOWNLOADS=auto`` (the default; ``never`` turns it off), uv downloads the
+missing version. Otherwise the run stops with one line naming the versions that are present.
+Nothing is compiled.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from pathlib import Path
 from satchel.errors import EnvironmentBuildError
 from satchel.process import CommandFailed, run
 
-__all__ = ["Interpreter", "find_python", "uv_bin", "uv_environ"]
+__all__ = ["Interpreter", "downloads_allowed", "find_python", "uv_bin", "uv_environ"]
+
+DOWNLOADS_VAR = "SATCHEL_PYTHON_DOWNLOADS"
+_VERSION_IN_NAME = re.compile(r"(?:^|-)(\d+\.\d+(?:\.\d+)?)(?:$|-)")
 
 
 @dataclass(frozen=True)
@@ -47,28 +54,96 @@ def uv_environ() -> dict[str, str]:
 
 
 def find_python(request: str, *, where: str, log_path: Path | None = None) -> Interpreter:
-    """The interpreter for ``request`` ("3.11", ">=3.9"): the one running Satchel when it fits
-    (no subprocess), else the one uv finds on the system."""
+    """The interpreter for ``request`` ("3.11", ">=3.9"); see the module doc for the order."""
     current = _current()
     if current is not None and satisfies(current.version, request):
         return current
-    base = [uv_bin(), "python", "find", "--system", "--no-project", request]
-    env = uv_environ()
-    try:
-        path = run(base, env=env).stdout.strip()
-        version = run(
-            # -I -S: no site, no user env — the probe costs interpreter startup and nothing more
-            [path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
-            env=env,
-        ).stdout.strip()
-    except CommandFailed:
+    found = _uv_find(request) or _installed(request)
+    if found is None and downloads_allowed():
+        found = _download(request)
+    if found is None:
         have = ", ".join(available_versions()) or "none"
+        hint = "declare one of the available versions or install that Python"
+        if not downloads_allowed():
+            hint += f" (or set {DOWNLOADS_VAR}=auto to let uv download it)"
         raise EnvironmentBuildError(
             f"Python {request} (from {where}) is not installed on this machine; available: {have}",
-            "declare one of the available versions or install that Python",
+            hint,
             log_path=str(log_path) if log_path else None,
-        ) from None
-    return Interpreter(Path(path), version)
+        )
+    return found
+
+
+def downloads_allowed() -> bool:
+    """``SATCHEL_PYTHON_DOWNLOADS``: ``auto`` (default) lets uv download a missing Python."""
+    value = os.environ.get(DOWNLOADS_VAR, "auto").strip().lower() or "auto"
+    if value not in ("auto", "never"):
+        from satchel.errors import UsageError
+
+        raise UsageError(f"{DOWNLOADS_VAR}={value!r} is not one of: auto, never")
+    return value == "auto"
+
+
+def _uv_find(request: str) -> Interpreter | None:
+    base = [uv_bin(), "python", "find", "--system", "--no-project", request]
+    try:
+        path = run(base, env=uv_environ()).stdout.strip()
+    except CommandFailed:
+        return None
+    version = _probe(Path(path))
+    return Interpreter(Path(path), version) if version else None
+
+
+def _probe(python: Path) -> str | None:
+    try:
+        return run(
+            # -I -S: no site, no user env — the probe costs interpreter startup and nothing more
+            [python, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+            env=uv_environ(),
+        ).stdout.strip()
+    except (CommandFailed, OSError):
+        return None
+
+
+def _installed(request: str) -> Interpreter | None:
+    """The newest installed interpreter off uv's path whose version fits; only the ones whose
+    name already says a fitting version are started (to confirm it)."""
+    for named, python in sorted(_candidates(), key=lambda c: _parts(c[0]), reverse=True):
+        version = _probe(python) if satisfies(named, request) else None
+        if version and satisfies(version, request):
+            return Interpreter(python, version)
+    return None
+
+
+def _candidates() -> list[tuple[str, Path]]:
+    """(version in its name, interpreter) for pyenv, uv-managed and PATH ``pythonX.Y``."""
+    home = Path.home()
+    pyenv = Path(os.environ.get("PYENV_ROOT") or home / ".pyenv") / "versions"
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    managed = Path(os.environ.get("UV_PYTHON_INSTALL_DIR") or data / "uv" / "python")
+    found: list[tuple[str, Path]] = []
+    for root in (pyenv, managed):
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            named = _VERSION_IN_NAME.search(folder.name.removeprefix("cpython-"))
+            python = folder / "bin" / "python3"
+            if named and python.is_file():
+                found.append((named.group(1), python))
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        for python in sorted(Path(entry).glob("python[0-9].[0-9]*")) if entry else []:
+            named = re.fullmatch(r"python(\d+\.\d+)", python.name)
+            if named and os.access(python, os.X_OK):
+                found.append((named.group(1), python))
+    return found
+
+
+def _download(request: str) -> Interpreter | None:
+    """``uv python install`` (the network allowing), then find what it installed."""
+    env = {**uv_environ(), "UV_PYTHON_DOWNLOADS": "automatic"}
+    try:
+        run([uv_bin(), "python", "install", request], env=env, own_group=True)
+    except CommandFailed:
+        return None
+    return _installed(request)
 
 
 def _current() -> Interpreter | None:
@@ -114,6 +189,7 @@ def available_versions() -> list[str]:
     except (CommandFailed, ValueError):
         return []
     versions = {item.get("version", "") for item in found if item.get("version")}
+    versions |= {named for named, _python in _candidates()}
     return sorted(
         versions, key=lambda v: [int(p) for p in v.split(".") if p.isdigit()], reverse=True
     )
