@@ -39,20 +39,24 @@ _Frame = tuple[str, str]
 def render_command(
     entry_point: EntryPoint, resolved: ResolvedParams, *, masked: bool = False
 ) -> str:
-    """The command for ``resolved``; with ``masked``, secret-named values render as ``***``."""
-    values = mask_params(resolved.for_command()) if masked else resolved.for_command()
+    """The command for ``resolved``; with ``masked``, secret-named values render as a bare
+    ``***`` (for display: tags, logs, the printed docker command)."""
+    values = resolved.for_command()
+    shown = mask_params(values) if masked else values
+    hidden = {key for key, value in shown.items() if value != values[key]}
     pieces = []
     frames: list[_Frame] = [("bare", "")]
     for n, (literal, field, _, _) in enumerate(string.Formatter().parse(entry_point.command)):
         pieces.append(literal)
         frames = _scan(literal, frames, at_word_start=n == 0)
         if field is not None:
-            pieces.append(_quote_for(values[field], frames))
+            pieces.append(MASK if field in hidden else _quote_for(values[field], frames))
     command = "".join(pieces)
     if resolved.extra:
         # A trailing newline (YAML block scalars) would turn the extras into a new command.
         extras = " ".join(
-            f"{shlex.quote('--' + key)} {shlex.quote(values[key])}" for key in resolved.extra
+            f"{shlex.quote('--' + key)} {MASK if key in hidden else shlex.quote(values[key])}"
+            for key in resolved.extra
         )
         command = f"{command.rstrip()} {extras}"
     return command
