@@ -48,7 +48,6 @@ from here. Standard library only and cheap to import: the store is opened on fir
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from satchel.errors import UsageError
 from satchel.tracking.client import make_metric, now_ms
