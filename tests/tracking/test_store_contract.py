@@ -352,3 +352,24 @@ def test_search_runs_filters_orders_and_pages(store: Store) -> None:
     store.delete_run(ids[0])
     deleted = store.search_runs([exp], run_view_type=ViewType.DELETED_ONLY)
     assert [r.info.run_id for r in deleted] == [ids[0]]
+
+
+def test_experiment_tags_delete(store: Store) -> None:
+    exp = store.create_experiment("tagged", tags={"a": "1", "b": "2"})
+    store.delete_experiment_tag(exp, "a")
+    assert store.get_experiment(exp).tags == {"b": "2"}
+    with pytest.raises(NotFoundError):
+        store.delete_experiment_tag(exp, "a")
+
+
+def test_log_inputs_round_trip_and_replay(store: Store) -> None:
+    run_id = store.create_run("0", "u", now()).info.run_id
+    dataset = {
+        "tags": [{"key": "mlflow.data.context", "value": "training"}],
+        "dataset": {"name": "toy", "digest": "cd5c", "source_type": "code", "source": "{}"},
+    }
+    store.log_inputs(run_id, [dataset])
+    store.log_inputs(run_id, [dataset])  # a replay records it once
+    assert store.get_run_inputs(run_id) == [dataset]
+    with pytest.raises(InvalidValueError, match="digest"):
+        store.log_inputs(run_id, [{"dataset": {"name": "x"}}])

@@ -107,6 +107,12 @@ def _envs() -> click.Command:
     return envs.envs
 
 
+def _server() -> click.Command:
+    from satchel.cli import server
+
+    return server.server_command
+
+
 def _db() -> click.Command:
     from satchel.cli import db
 
@@ -131,6 +137,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "runs": _runs,
     "artifacts": _artifacts,
     "envs": _envs,
+    "server": _server,
     "db": _db,
     "models": _models,
     "ui": _ui,
