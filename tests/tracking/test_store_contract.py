@@ -29,6 +29,7 @@ from satchel.tracking.entities import (
     ViewType,
 )
 from satchel.tracking.liveness import hostname, reap_dead_runs
+from satchel.server.context import ServerContext
 from satchel.tracking.store.base import Store
 from satchel.tracking.store.sqlite import SqliteStore
 
@@ -40,6 +41,23 @@ def _sqlite(tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _http(tmp_path: Path) -> Iterator[Store]:
+    """A real server (its app on a loopback socket) over a fresh SQLite store."""
+    from satchel.server.app import create_app
+    from satchel.server.serve import BackgroundServer
+    from satchel.tracking.store.http import HttpStore
+
+    with _sqlite(tmp_path) as backing:
+        context = ServerContext(backing, str(tmp_path / "artifacts"), "sqlite:///unused")
+        with BackgroundServer(create_app(context=context)) as url:
+            store = HttpStore(url)
+            try:
+                yield store
+            finally:
+                store.close()
 
 
 @contextlib.contextmanager
@@ -58,6 +76,7 @@ def _postgres(tmp_path: Path) -> Iterator[Store]:
 
 STORE_KINDS: dict[str, Callable[[Path], Any]] = {
     "sqlite": _sqlite,
+    "http": _http,
     "postgresql": _postgres,
 }
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from satchel.server.api import artifacts, experiments, meta, runs
+from satchel.server.api import artifacts, experiments, meta, runs, satchel
 
 __all__ = ["ROUTES", "Permission", "RouteEntry"]
 
@@ -44,6 +44,7 @@ class RouteEntry:
 
 
 _API = "/api/2.0/mlflow"
+_OWN = "/api/2.0/satchel"
 _PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 R, E, M = Permission.READ, Permission.EDIT, Permission.MANAGE
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -86,6 +87,11 @@ ROUTES: list[RouteEntry] = [
     # logged models (MLflow 3's log_model): not served yet, one clear 501
     RouteEntry(POST, f"{_API}/logged-models", meta.logged_models_missing, E, "experiment"),
     RouteEntry(POST, f"{_API}/logged-models/search", meta.logged_models_search, R, "experiments"),
+    # Satchel's own client: liveness, atomic end, run-id prefixes
+    RouteEntry(POST, f"{_OWN}/runs/heartbeat", satchel.heartbeat, E, "run"),
+    RouteEntry(GET, f"{_OWN}/runs/running-owners", satchel.running_owners, R, "server"),
+    RouteEntry(POST, f"{_OWN}/runs/terminate-if-running", satchel.terminate_if_running, E, "run"),
+    RouteEntry(GET, f"{_OWN}/runs/ids-with-prefix", satchel.ids_with_prefix, R, "server"),
     # the artifact proxy
     RouteEntry(GET, _PROXY, artifacts.list_proxy, R, "artifact"),
     RouteEntry(("PUT",), _PROXY + "/{path:path}", artifacts.upload, E, "artifact", "raw"),

@@ -30,6 +30,7 @@ __all__ = [
     "log_param",
     "metric_history",
     "restore",
+    "run_status",
     "search",
     "set_tag",
     "update",
@@ -62,7 +63,7 @@ def _key_values(p: Params, name: str) -> list[tuple[str, str]]:
     return out
 
 
-def _status(p: Params) -> RunStatus | None:
+def run_status(p: Params) -> RunStatus | None:
     value = p.get("status")
     if value in (None, ""):
         return None
@@ -91,7 +92,10 @@ def get(ctx: ServerContext, p: Params) -> dict[str, Any]:
 
 def update(ctx: ServerContext, p: Params) -> dict[str, Any]:
     info = ctx.store.update_run_info(
-        p.run_id(), status=_status(p), end_time=p.integer("end_time"), run_name=p.text("run_name")
+        p.run_id(),
+        status=run_status(p),
+        end_time=p.integer("end_time"),
+        run_name=p.text("run_name"),
     )
     return {"run_info": run_info_to_dict(info, ctx.public_uri)}
 
