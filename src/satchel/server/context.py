@@ -27,9 +27,13 @@ _FORBIDDEN = ("#", ";", "\\", "\x00", "%", "?")
 def safe_path_parts(path: str) -> list[str]:
     """The parts of a request's artifact path (already URL-decoded once by the server), or
     INVALID_PARAMETER_VALUE "Invalid path": anything still percent-encoded (double
-    encoding), ``..``, absolute paths, drive letters, backslashes, ``#``, ``;`` and NUL."""
+    encoding), ``..``, ``.`` and empty segments, absolute paths, drive letters, backslashes,
+    ``#``, ``;`` and NUL."""
     if any(ch in path for ch in _FORBIDDEN) or unquote(path) != path:
         raise _invalid_path(path)
+    segments = path[:-1].split("/") if path.endswith("/") else path.split("/")
+    if path and any(s in ("", ".", "..") for s in segments):
+        raise _invalid_path(path)  # "a//b", "./a": never what a client means
     try:
         return relative_parts(path)
     except Exception:

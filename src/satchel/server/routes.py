@@ -38,7 +38,8 @@ class RouteEntry:
     handler: Callable[..., Any]
     permission: Permission
     # what the permission is checked on: "experiment" (experiment_id), "experiment_name",
-    # "run" (run_id / run_uuid), "artifact" (the proxy path <exp>/<run>/...), "server"
+    # "experiments" (experiment_ids), "run" (run_id / run_uuid), "artifact" (the proxy
+    # path <exp>/<run>/...), "server" (nothing in particular: server-wide)
     resource: str
     kind: str = "json"
 
