@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.server.server_helpers import call
 
 from satchel.server.app import create_app
 from satchel.server.context import ServerContext
 from satchel.server.serve import BackgroundServer
 from satchel.tracking.store.sqlite import SqliteStore
-from tests.server.server_helpers import call
 
 API = "/api/2.0/mlflow"
 
@@ -123,10 +123,10 @@ def test_artifact_location_cannot_be_chosen_by_clients(
 
 def test_runs_carry_proxy_artifact_uris(served: tuple[str, SqliteStore]) -> None:
     url, _ = served
-    status, body = call(url, "GET", f"{API}/experiments/get?experiment_id=0")
+    _, body = call(url, "GET", f"{API}/experiments/get?experiment_id=0")
     assert body["experiment"]["artifact_location"] == "mlflow-artifacts:/0"
     run_id = _run(url)
-    status, body = call(url, "GET", f"{API}/runs/get?run_uuid={run_id}")
+    _status, body = call(url, "GET", f"{API}/runs/get?run_uuid={run_id}")
     assert body["run"]["info"]["artifact_uri"] == f"mlflow-artifacts:/0/{run_id}/artifacts"
 
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.server.server_helpers import call
 
 from satchel.server.app import create_app
 from satchel.server.context import ServerContext
 from satchel.server.serve import BackgroundServer
 from satchel.tracking.store.sqlite import SqliteStore
-from tests.server.server_helpers import call
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 SECRET = b"top secret outside the artifact root"
@@ -97,7 +97,7 @@ def test_legitimate_paths_still_work(served: tuple[str, str, Path]) -> None:
     url, prefix, _ = served
     assert call(url, "PUT", f"{PROXY}/{prefix}/dir/new.txt", raw=b"hello") == (200, b"")
     assert call(url, "GET", f"{PROXY}/{prefix}/dir/new.txt") == (200, b"hello")
-    status, listing = call(url, "GET", f"{PROXY}?path={prefix}/dir")
+    _status, listing = call(url, "GET", f"{PROXY}?path={prefix}/dir")
     assert listing == {"files": [{"path": "new.txt", "is_dir": False, "file_size": 5}]}
     assert call(url, "DELETE", f"{PROXY}/{prefix}/dir/new.txt")[0] == 200
     assert call(url, "GET", f"{PROXY}/{prefix}/dir/new.txt")[0] == 404

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from satchel.errors import AlreadyExistsError, InvalidValueError, NotFoundError
+from satchel.server.context import ServerContext
 from satchel.tracking.entities import (
     LifecycleStage,
     Metric,
@@ -29,7 +30,6 @@ from satchel.tracking.entities import (
     ViewType,
 )
 from satchel.tracking.liveness import hostname, reap_dead_runs
-from satchel.server.context import ServerContext
 from satchel.tracking.store.base import Store
 from satchel.tracking.store.sqlite import SqliteStore
 
