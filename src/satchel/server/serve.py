@@ -5,9 +5,11 @@ thread (the MLflow bridge's per-run endpoint)."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from starlette.types import ASGIApp
 
@@ -49,11 +51,31 @@ def _server(app: ASGIApp) -> object:
 
 
 def serve(app: ASGIApp, sock: socket.socket, on_ready: Callable[[], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; ``on_ready`` runs once the server accepts requests."""
+    """Serve until SIGINT/SIGTERM, then finish the requests in flight and return (exit 0:
+    stopping is how a server's life ends); ``on_ready`` runs once it accepts requests."""
     server = _server(app)
     if on_ready is not None:
         _when_started(server, on_ready)
+    server.capture_signals = lambda: _stop_on_signals(server)  # type: ignore[attr-defined]
     server.run(sockets=[sock])  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _stop_on_signals(server: object) -> Iterator[None]:
+    """uvicorn's own handling re-raises the signal after shutdown (exit -15); here the first
+    signal asks for a graceful stop and a second one forces it."""
+
+    def stop(signum: int, frame: object) -> None:
+        if server.should_exit:  # type: ignore[attr-defined]
+            server.force_exit = True  # type: ignore[attr-defined]
+        server.should_exit = True  # type: ignore[attr-defined]
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _when_started(server: object, on_ready: Callable[[], None]) -> None:
