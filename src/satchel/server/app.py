@@ -63,15 +63,17 @@ def create_app(
     routes: Sequence[RouteEntry] = ROUTES,
     extra_routes: Sequence[BaseRoute] = (),
     max_upload: int = MAX_UPLOAD,
+    ui: bool = True,
 ) -> ASGIApp:
     """The server's ASGI app. ``allowed_hosts=None`` accepts any Host header (a server bound
-    to a public interface, behind its own name); by default only loopback names pass."""
+    to a public interface, behind its own name); by default only loopback names pass.
+    ``ui=False``: no web UI (the MLflow bridge's per-run endpoint)."""
     ctx = context or open_context(backend_store_uri, artifacts_destination)
     table: list[BaseRoute] = [
         Route(e.path, _endpoint(ctx, e, authorizer, max_upload), methods=list(e.methods))
         for e in routes
     ]
-    table += list(extra_routes) or _ui_routes()
+    table += [*extra_routes, *(_ui_routes() if ui else [])]
     app = Starlette(
         routes=table,
         exception_handlers={404: _not_found, 405: _not_allowed},
