@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tests.server.server_helpers import ServerProcess, call, mlflow_python
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 MLFLOW_WRITER = """
 import sys, mlflow
