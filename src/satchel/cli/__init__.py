@@ -22,7 +22,7 @@ __all__ = ["main"]
 TRACKING_URI_HELP = (
     "Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database file), any "
     "other path (a store directory holding satchel.db and artifacts/) or "
-    "postgresql://user:pass@host:5432/db "
+    "postgresql://user:pass@host:5432/db or a satchel server's http(s)://host:port "
     "[env SATCHEL_TRACKING_URI; default ./satchel/]."
 )
 
