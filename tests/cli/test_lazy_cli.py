@@ -45,6 +45,7 @@ def test_every_command_is_still_listed_and_reachable() -> None:
         "models",
         "run",
         "runs",
+        "server",
         "ui",
     }
     runs_help = run_cli("runs", "--help")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from satchel.errors import AlreadyExistsError, InvalidValueError, NotFoundError
+from satchel.server.context import ServerContext
 from satchel.tracking.entities import (
     LifecycleStage,
     Metric,
@@ -43,6 +44,23 @@ def _sqlite(tmp_path: Path) -> Iterator[Store]:
 
 
 @contextlib.contextmanager
+def _http(tmp_path: Path) -> Iterator[Store]:
+    """A real server (its app on a loopback socket) over a fresh SQLite store."""
+    from satchel.server.app import create_app
+    from satchel.server.serve import BackgroundServer
+    from satchel.tracking.store.http import HttpStore
+
+    with _sqlite(tmp_path) as backing:
+        context = ServerContext(backing, str(tmp_path / "artifacts"), "sqlite:///unused")
+        with BackgroundServer(create_app(context=context)) as url:
+            store = HttpStore(url)
+            try:
+                yield store
+            finally:
+                store.close()
+
+
+@contextlib.contextmanager
 def _postgres(tmp_path: Path) -> Iterator[Store]:
     from conftest import drop_postgres_database, new_postgres_database
     from satchel.tracking.store.postgres import PostgresStore
@@ -58,6 +76,7 @@ def _postgres(tmp_path: Path) -> Iterator[Store]:
 
 STORE_KINDS: dict[str, Callable[[Path], Any]] = {
     "sqlite": _sqlite,
+    "http": _http,
     "postgresql": _postgres,
 }
 
@@ -352,3 +371,24 @@ def test_search_runs_filters_orders_and_pages(store: Store) -> None:
     store.delete_run(ids[0])
     deleted = store.search_runs([exp], run_view_type=ViewType.DELETED_ONLY)
     assert [r.info.run_id for r in deleted] == [ids[0]]
+
+
+def test_experiment_tags_delete(store: Store) -> None:
+    exp = store.create_experiment("tagged", tags={"a": "1", "b": "2"})
+    store.delete_experiment_tag(exp, "a")
+    assert store.get_experiment(exp).tags == {"b": "2"}
+    with pytest.raises(NotFoundError):
+        store.delete_experiment_tag(exp, "a")
+
+
+def test_log_inputs_round_trip_and_replay(store: Store) -> None:
+    run_id = store.create_run("0", "u", now()).info.run_id
+    dataset = {
+        "tags": [{"key": "mlflow.data.context", "value": "training"}],
+        "dataset": {"name": "toy", "digest": "cd5c", "source_type": "code", "source": "{}"},
+    }
+    store.log_inputs(run_id, [dataset])
+    store.log_inputs(run_id, [dataset])  # a replay records it once
+    assert store.get_run_inputs(run_id) == [dataset]
+    with pytest.raises(InvalidValueError, match="digest"):
+        store.log_inputs(run_id, [{"dataset": {"name": "x"}}])

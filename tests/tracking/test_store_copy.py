@@ -101,7 +101,7 @@ def test_copy_refuses_a_destination_with_other_experiments(
 
 def test_db_upgrade_applies_once(postgres_uri: str, tmp_path: Path) -> None:
     first = run_cli("db", "upgrade", "--backend-store-uri", postgres_uri)
-    assert first.returncode == 0 and first.stdout.strip() == "Applied migrations 1."
+    assert first.returncode == 0 and first.stdout.strip() == "Applied migrations 1, 2."
     again = run_cli("db", "upgrade", "--backend-store-uri", postgres_uri)
     assert again.returncode == 0 and again.stdout.strip() == "The schema is up to date."
     lite = run_cli("db", "upgrade", "--backend-store-uri", str(tmp_path / "s.db"))

@@ -42,17 +42,26 @@ def test_unknown_scheme_names_supported_ones() -> None:
     assert "sqlite:///" in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("uri", ["http://localhost:5000", "https://x.invalid"])
-def test_server_stores_not_yet(uri: str) -> None:
-    from satchel.tracking.store import get_store
-
-    with pytest.raises(StoreUnavailableError, match="not implemented yet"):
-        get_store(uri)
-
-
 @pytest.mark.parametrize("uri", ["postgresql://u:p@h:5432/db", "postgres://u:p@h:5432/db"])
 def test_postgres_uris_resolve_to_one_spelling(uri: str) -> None:
     assert resolve_tracking_uri(uri) == "postgresql://u:p@h:5432/db"
+
+
+@pytest.mark.parametrize(
+    "uri, resolved",
+    [
+        ("http://localhost:5000", "http://localhost:5000"),
+        ("http://127.0.0.1:5000/", "http://127.0.0.1:5000"),
+        ("HTTPS://x.invalid/prefix/", "https://x.invalid/prefix"),
+    ],
+)
+def test_server_uris_kept_without_trailing_slash(uri: str, resolved: str) -> None:
+    assert resolve_tracking_uri(uri) == resolved
+
+
+def test_server_uri_without_host() -> None:
+    with pytest.raises(InvalidValueError, match="no host"):
+        resolve_tracking_uri("http:///x")
 
 
 def test_sqlite_uri_without_path() -> None:

@@ -22,7 +22,7 @@ __all__ = ["main"]
 TRACKING_URI_HELP = (
     "Tracking store: sqlite:///path/to/file.db, a path ending in .db (the database file), any "
     "other path (a store directory holding satchel.db and artifacts/) or "
-    "postgresql://user:pass@host:5432/db "
+    "postgresql://user:pass@host:5432/db or a satchel server's http(s)://host:port "
     "[env SATCHEL_TRACKING_URI; default ./satchel/]."
 )
 
@@ -107,6 +107,12 @@ def _envs() -> click.Command:
     return envs.envs
 
 
+def _server() -> click.Command:
+    from satchel.cli import server
+
+    return server.server_command
+
+
 def _db() -> click.Command:
     from satchel.cli import db
 
@@ -131,6 +137,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     "runs": _runs,
     "artifacts": _artifacts,
     "envs": _envs,
+    "server": _server,
     "db": _db,
     "models": _models,
     "ui": _ui,

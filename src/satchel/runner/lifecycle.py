@@ -282,7 +282,13 @@ def _echo(chunk: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def launch(plan: Plan, run: Run, prepared: PreparedEnv, log_path: Path) -> Handle:
+def launch(
+    plan: Plan,
+    run: Run,
+    prepared: PreparedEnv,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+) -> Handle:
     from satchel.runner.backends import get_launcher
     from satchel.runner.backends.base import LaunchSpec
     from satchel.runner.client_path import client_path
@@ -292,7 +298,7 @@ def launch(plan: Plan, run: Run, prepared: PreparedEnv, log_path: Path) -> Handl
         command=plan.command,
         display_command=plan.masked_command,
         workdir=Path(plan.project.root),
-        env=child_env(plan, run),
+        env={**child_env(plan, run), **(extra_env or {})},
         project=plan.project,
         prepared=prepared,
         log_path=log_path,
@@ -388,7 +394,8 @@ def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Out
 def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], None]) -> Outcome:
     """env → launch → watch → finish for a run that exists; every path sets a status."""
     from satchel.runner.heartbeat import Heartbeat
-    from satchel.runner.record import artifact_local_path
+    from satchel.runner.mlflow_bridge import mlflow_bridge
+    from satchel.runner.record import console_log
 
     run_id = run.info.run_id
     started = time.monotonic()
@@ -398,15 +405,16 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
             step = time.perf_counter()
             prepared = prepare_env(plan, client, run, report)
             _debug_timing("env", step)
-            log_path = artifact_local_path(run, "logs/console.log")
-            if log_path is None:
-                raise ExecutionError("the artifact store of this run is not on this machine")
             step = time.perf_counter()
-            handle = launch(plan, run, prepared, log_path)
-            _debug_timing("launch", step)
-            code, stopped = watch(
-                handle, on_stop=lambda how: report(f"stopping run {run_id} ({how})")
-            )
+            with (
+                console_log(client, run) as log_path,
+                mlflow_bridge(plan.tracking_uri, run, prepared) as mlflow_env,
+            ):
+                handle = launch(plan, run, prepared, log_path, mlflow_env)
+                _debug_timing("launch", step)
+                code, stopped = watch(
+                    handle, on_stop=lambda how: report(f"stopping run {run_id} ({how})")
+                )
             _debug_timing("watch", step)
             seconds = time.monotonic() - started
             outcome = outcome_for(run_id, code, stopped, seconds, handle.output_error)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import NotFoundError, UsageError
+from satchel.errors import InvalidValueError, NotFoundError, UsageError
 from satchel.tracking.client import Client
 from satchel.tracking.entities import DEFAULT_EXPERIMENT_ID, Param, Run, RunStatus, RunTag
 from satchel.tracking.liveness import current_user, hostname
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "artifact_local_path",
+    "console_log",
     "ended_on_error",
     "env_tags",
     "log_env_artifacts",
@@ -142,13 +143,36 @@ def artifact_local_path(run: Run, artifact_path: str) -> Path | None:
     """Where an artifact lives on this machine, if the store keeps artifacts locally."""
     from satchel.tracking.artifacts import get_artifact_repository
 
-    repo = get_artifact_repository(run.info.artifact_uri)
+    try:
+        repo = get_artifact_repository(run.info.artifact_uri)
+    except InvalidValueError:  # artifacts on a tracking server: uploaded, not written here
+        return None
     local = getattr(repo, "local_path", None)
     if local is None:
         return None
     path = Path(local(artifact_path))
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def console_log(client: Client, run: Run) -> Iterator[Path]:
+    """The file the console output streams into: the run's ``logs/console.log`` itself when
+    artifacts are local, else a staged copy uploaded when the block ends (however it ends)."""
+    local = artifact_local_path(run, "logs/console.log")
+    if local is not None:
+        yield local
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="satchel-console-") as tmp:
+        staged = Path(tmp, "console.log")
+        staged.touch()
+        try:
+            yield staged
+        finally:
+            with contextlib.suppress(Exception):  # the run's outcome matters more
+                client.log_artifact(run.info.run_id, staged, "logs")
 
 
 def log_source(client: Client, plan: Plan, run: Run) -> None:

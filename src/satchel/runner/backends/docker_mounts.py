@@ -77,12 +77,20 @@ def tracking_mounts(spec: LaunchSpec) -> tuple[list[str], str | None]:
     """Bind mounts and the network mode the tracking store needs inside the container."""
     parsed = urlparse(spec.tracking_uri)
     if parsed.scheme in ("http", "https"):
-        host = (parsed.hostname or "").lower()
-        return [], ("host" if host in _LOOPBACK or host.startswith("127.") else None)
+        return [], ("host" if _on_loopback(spec.tracking_uri) else None)
     mounted: list[Path] = []
     for folder in (_sqlite_dir(spec.tracking_uri), _artifact_dir(spec)):
         if folder is None or any(folder.is_relative_to(done) for done in mounted):
             continue
         folder.mkdir(parents=True, exist_ok=True)  # else the engine creates it owned by root
         mounted.append(folder)
-    return [f"{folder}:{folder}:rw" for folder in mounted], None
+    # the MLflow bridge's per-run endpoint listens on the host's loopback
+    bridge = spec.env.get("MLFLOW_TRACKING_URI", "")
+    return [f"{folder}:{folder}:rw" for folder in mounted], (
+        "host" if bridge and _on_loopback(bridge) else None
+    )
+
+
+def _on_loopback(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return host in _LOOPBACK or host.startswith("127.")

@@ -15,7 +15,7 @@ from pathlib import Path
 from satchel.errors import NotFoundError
 from satchel.tracking.artifacts import FileInfo, escape_error, relative_parts
 
-__all__ = ["LocalArtifactRepository", "open_repository"]
+__all__ = ["LocalArtifactRepository", "files_inside", "open_repository"]
 
 _COPY_BUFFER = 1024 * 1024
 
@@ -79,7 +79,7 @@ class LocalArtifactRepository:
                 hint="check the path; use log_artifact for a single file",
             )
         base = relative_parts(artifact_path)
-        files = _files_inside(source)  # checked in full before anything is written
+        files = files_inside(source)  # checked in full before anything is written
         for rel in files:
             self._copy_file(source / rel, self.local_path("/".join([*base, *rel.parts])))
         if not files:
@@ -182,7 +182,7 @@ def _copy_link(source: Path, target: Path) -> None:
     os.symlink(os.readlink(source), target)
 
 
-def _files_inside(directory: Path) -> list[Path]:
+def files_inside(directory: Path) -> list[Path]:
     """Every file under ``directory`` (relative), refusing symlinks that lead outside it."""
     real_root = os.path.realpath(directory)
     out = []

@@ -22,6 +22,8 @@ __all__ = ["SCHEMES", "STORES", "clear_store_cache", "get_store"]
 # scheme -> module whose ``open_store(resolved_uri, create, artifact_root) -> Store`` opens it
 STORES = {
     "sqlite": "satchel.tracking.store.sqlite",
+    "http": "satchel.tracking.store.http",
+    "https": "satchel.tracking.store.http",
     "postgresql": "satchel.tracking.store.postgres",
 }
 SCHEMES = frozenset(STORES)

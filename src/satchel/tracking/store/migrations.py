@@ -220,6 +220,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             PRIMARY KEY (model_id, key)) WITHOUT ROWID""",
         ),
     ),
+    (
+        5,
+        "run inputs: datasets logged with a run (MLflow's log_inputs)",
+        (
+            # one row per (run, dataset name, digest); ``input`` is MLflow's DatasetInput
+            # JSON (the dataset and its tags, e.g. mlflow.data.context), kept as sent
+            """CREATE TABLE run_inputs (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            input TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, name, digest))""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

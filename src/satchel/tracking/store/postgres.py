@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from satchel.errors import (
     AlreadyExistsError,
@@ -439,6 +440,51 @@ class PostgresStore(Store):
                 )
 
         self.db.write(work)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        exp_id = rules.experiment_int_id(experiment_id)
+
+        def work(conn: Conn) -> None:
+            _require_experiment(conn, exp_id, active=True)
+            cur = conn.execute(
+                "DELETE FROM experiment_tags WHERE experiment_id = %s AND key = %s", (exp_id, key)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(
+                    f"experiment id '{exp_id}' has no tag {key!r}",
+                    hint="list experiments with 'satchel experiments list -o json'",
+                )
+
+        self.db.write(work)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[dict[str, Any]]) -> None:
+        from satchel.tracking.store.sqlite_writes import checked_input
+
+        rows = [(run_id, *checked_input(d)) for d in datasets]
+
+        def work(conn: Conn) -> None:
+            _require_run(conn, run_id, active=True)
+            for row in rows:
+                conn.execute(
+                    "INSERT INTO run_inputs (run_uuid, name, digest, input) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (run_uuid, name, digest) "
+                    "DO UPDATE SET input = excluded.input",
+                    row,
+                )
+
+        self.db.write(work)
+
+    def get_run_inputs(self, run_id: str) -> list[dict[str, Any]]:
+        import json
+
+        def work(conn: Conn) -> list[dict[str, Any]]:
+            _require_run(conn, run_id)
+            rows = conn.execute(
+                "SELECT input FROM run_inputs WHERE run_uuid = %s ORDER BY seq", (run_id,)
+            ).fetchall()
+            return [json.loads(text) for (text,) in rows]
+
+        return self.db.read(work)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         def work(conn: Conn) -> list[Metric]:

@@ -102,6 +102,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value {_T} NOT NULL)""",
         ),
     ),
+    (
+        2,
+        "run inputs: datasets logged with a run (MLflow's log_inputs)",
+        (
+            # ``input`` is MLflow's DatasetInput JSON, kept as sent; seq keeps first-logged order
+            f"""CREATE TABLE run_inputs (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            run_uuid {_T} NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+            name {_T} NOT NULL,
+            digest {_T} NOT NULL,
+            input {_T} NOT NULL,
+            PRIMARY KEY (run_uuid, name, digest))""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

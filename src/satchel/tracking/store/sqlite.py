@@ -41,6 +41,10 @@ from satchel.tracking.store.sqlite_db import Database
 from satchel.tracking.store.sqlite_logged_models import SqliteLoggedModels
 from satchel.tracking.store.sqlite_registry import SqliteRegistry
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["SqliteStore", "open_store"]
 
 _UPSERT_TAG = (
@@ -418,6 +422,42 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
                 )
 
         self.db.write(work)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        exp_id = _int_id(experiment_id)
+
+        def work(conn: sqlite3.Connection) -> None:
+            self._require_experiment(conn, exp_id, active=True)
+            cur = conn.execute(
+                "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", (exp_id, key)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(
+                    f"experiment id '{exp_id}' has no tag {key!r}",
+                    hint="list experiments with 'satchel experiments list -o json'",
+                )
+
+        self.db.write(work)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[dict[str, Any]]) -> None:
+        rows = [(run_id, *writes.checked_input(d)) for d in datasets]
+
+        def work(conn: sqlite3.Connection) -> None:
+            self._require_run(conn, run_id, active=True)
+            conn.executemany(
+                "INSERT INTO run_inputs VALUES (?,?,?,?) ON CONFLICT (run_uuid, name, digest) "
+                "DO UPDATE SET input = excluded.input",
+                rows,
+            )
+
+        self.db.write(work)
+
+    def get_run_inputs(self, run_id: str) -> list[dict[str, Any]]:
+        def work(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            self._require_run(conn, run_id)
+            return reads.run_inputs(conn, run_id)
+
+        return self.db.read(work)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         def work(conn: sqlite3.Connection) -> list[Metric]:

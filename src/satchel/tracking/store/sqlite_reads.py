@@ -28,6 +28,7 @@ __all__ = [
     "experiments",
     "metric_history",
     "next_token",
+    "run_inputs",
     "run_page",
     "runs_by_ids",
 ]
@@ -154,6 +155,15 @@ def metric_history(conn: sqlite3.Connection, run_id: str, key: str) -> list[Metr
         (run_id, key),
     )
     return [Metric(k, _NAN if nan else value, ts, step) for k, value, nan, ts, step in rows]
+
+
+def run_inputs(conn: sqlite3.Connection, run_id: str) -> list[dict]:
+    import json
+
+    rows = conn.execute(
+        "SELECT input FROM run_inputs WHERE run_uuid = ? ORDER BY rowid", (run_id,)
+    ).fetchall()
+    return [json.loads(text) for (text,) in rows]
 
 
 def experiments(conn: sqlite3.Connection, where: str, args: tuple) -> list[Experiment]:

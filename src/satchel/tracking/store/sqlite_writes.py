@@ -15,6 +15,7 @@ __all__ = [
     "LOG_METRIC_IF_ACTIVE",
     "UPSERT_LATEST",
     "check_params_unchanged",
+    "checked_input",
     "checked_metric",
     "latest_rows",
     "unique_params",
@@ -71,6 +72,30 @@ def checked_metric(m: Metric) -> tuple[str, float, int, int]:
     if len(_VALID_METRIC_KEYS) < 10_000:
         _VALID_METRIC_KEYS.add(checked[0])
     return checked
+
+
+def checked_input(dataset_input: object) -> tuple[str, str, str]:
+    """(name, digest, JSON text) of one MLflow DatasetInput, or InvalidValueError."""
+    import json
+
+    dataset = dataset_input.get("dataset") if isinstance(dataset_input, dict) else None
+    if not isinstance(dataset, dict):
+        raise InvalidValueError(
+            f"dataset input {dataset_input!r} has no 'dataset' object",
+            hint='send {"dataset": {"name", "digest", "source_type", "source"}, "tags": [...]}',
+        )
+    name, digest = dataset.get("name"), dataset.get("digest")
+    if not isinstance(name, str) or not name or not isinstance(digest, str) or not digest:
+        raise InvalidValueError(
+            f"dataset {dataset!r} needs a non-empty 'name' and 'digest'",
+            hint="MLflow's log_input sends both",
+        )
+    text = json.dumps(dataset_input, sort_keys=True)
+    if len(text) > 1_000_000:
+        raise InvalidValueError(
+            f"dataset input {name!r} is {len(text)} bytes", hint="at most 1,000,000"
+        )
+    return name, digest, text
 
 
 def unique_params(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -1,0 +1,117 @@
+"""What every handler works with: the store, the artifact root, and the proxy's URI mapping.
+
+Artifacts live under one root directory (``--artifacts-destination``, by default the store's
+own ``artifacts/``). Clients never see or choose a server path: a location under the root is
+shown as ``mlflow-artifacts:/<relative path>``, and proxy requests name paths relative to the
+root, which ``artifact_target`` resolves under the artifact directory of the run they name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+from satchel.server.errors import RestError
+from satchel.tracking.artifacts import relative_parts
+from satchel.tracking.artifacts.local import LocalArtifactRepository
+from satchel.tracking.client import Client
+from satchel.tracking.store.base import Store
+
+__all__ = ["PROXY_SCHEME", "ServerContext", "safe_path_parts"]
+
+PROXY_SCHEME = "mlflow-artifacts:"
+_FORBIDDEN = ("#", ";", "\\", "\x00", "%", "?")
+
+
+def safe_path_parts(path: str) -> list[str]:
+    """The parts of a request's artifact path (already URL-decoded once by the server), or
+    INVALID_PARAMETER_VALUE "Invalid path": anything still percent-encoded (double
+    encoding), ``..``, ``.`` and empty segments, absolute paths, drive letters, backslashes,
+    ``#``, ``;`` and NUL."""
+    if any(ch in path for ch in _FORBIDDEN) or unquote(path) != path:
+        raise _invalid_path(path)
+    segments = path[:-1].split("/") if path.endswith("/") else path.split("/")
+    if path and any(s in ("", ".", "..") for s in segments):
+        raise _invalid_path(path)  # "a//b", "./a": never what a client means
+    try:
+        return relative_parts(path)
+    except Exception:
+        raise _invalid_path(path) from None
+
+
+def _invalid_path(path: str) -> RestError:
+    return RestError("INVALID_PARAMETER_VALUE", f"Invalid path: {path!r}")
+
+
+@dataclass
+class ServerContext:
+    store: Store
+    artifact_root: str  # absolute; every proxied artifact lives below it
+    tracking_uri: str
+
+    @property
+    def client(self) -> Client:
+        client = Client(self.tracking_uri)
+        client._opened = self.store  # this server's store (its artifact root), not a new one
+        return client
+
+    # -- stored location -> what clients see -----------------------------------------------
+    def public_uri(self, location: str) -> str:
+        path = _local_path(location)
+        if path is None:
+            return location
+        root = self.artifact_root.rstrip(os.sep)
+        if path == root:
+            return PROXY_SCHEME
+        if path.startswith(root + os.sep):
+            return PROXY_SCHEME + "/" + path[len(root) + 1 :].replace(os.sep, "/")
+        return location
+
+    # -- proxy path -> the run's repository and the path inside it -------------------------
+    def artifact_target(self, path: str) -> tuple[LocalArtifactRepository, str]:
+        """``<experiment>/<run id>/artifacts/<rest>``: the run's repository and ``<rest>``,
+        resolved under the run's own artifact directory (symlinks included)."""
+        parts = safe_path_parts(path)
+        if len(parts) < 3 or parts[2] != "artifacts":
+            raise RestError(
+                "INVALID_PARAMETER_VALUE",
+                f"Invalid path: {path!r} is not inside a run's artifacts "
+                "(<experiment id>/<run id>/artifacts/...)",
+            )
+        repo = self.run_repository(parts[1], parts[0])
+        rest = "/".join(parts[3:])
+        try:
+            repo._resolve(rest)  # symlinks inside the run's directory may not lead out
+        except Exception:
+            raise _invalid_path(path) from None
+        return repo, rest
+
+    def run_repository(
+        self, run_id: str, experiment_id: str | None = None
+    ) -> LocalArtifactRepository:
+        from satchel.errors import NotFoundError
+
+        try:
+            info = self.store.get_run(run_id).info
+        except NotFoundError:
+            raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
+        local = _local_path(info.artifact_uri)
+        if experiment_id is not None and info.experiment_id != experiment_id:
+            raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found")
+        if local is None:
+            raise RestError(
+                "INVALID_PARAMETER_VALUE",
+                f"run {run_id} keeps its artifacts at {info.artifact_uri}, not on this server",
+            )
+        return LocalArtifactRepository(local)
+
+
+def _local_path(location: str) -> str | None:
+    """The absolute directory of a local location (``file://`` or a plain path)."""
+    parsed = urlparse(location)
+    if parsed.scheme == "file":
+        return os.path.abspath(unquote(parsed.path))
+    if not parsed.scheme and location.startswith("/"):
+        return os.path.abspath(location)
+    return None

@@ -1,0 +1,138 @@
+"""The server's app on a real loopback socket: MLflow's error JSON and status codes,
+idempotent writes, the Host/Origin check, size limits, and what clients may not choose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.server.server_helpers import call
+
+from satchel.server.app import create_app
+from satchel.server.context import ServerContext
+from satchel.server.serve import BackgroundServer
+from satchel.tracking.store.sqlite import SqliteStore
+
+API = "/api/2.0/mlflow"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, SqliteStore]]:
+    store = SqliteStore(str(tmp_path / "satchel.db"), str(tmp_path / "artifacts"))
+    context = ServerContext(store, str(tmp_path / "artifacts"), f"sqlite:///{tmp_path}/x.db")
+    with BackgroundServer(create_app(context=context)) as url:
+        yield url, store
+    store.close()
+
+
+def _run(url: str) -> str:
+    status, body = call(url, "POST", f"{API}/runs/create", {"experiment_id": "0"})
+    assert status == 200
+    return str(body["run"]["info"]["run_id"])
+
+
+def test_errors_use_mlflow_json_and_status(served: tuple[str, SqliteStore]) -> None:
+    url, _ = served
+    status, body = call(url, "GET", f"{API}/experiments/get-by-name?experiment_name=nope")
+    assert (status, body["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+    assert call(url, "POST", f"{API}/experiments/create", {"name": "a"})[0] == 200
+    status, body = call(url, "POST", f"{API}/experiments/create", {"name": "a"})
+    assert (status, body["error_code"]) == (400, "RESOURCE_ALREADY_EXISTS")
+    run_id = _run(url)
+    bad = {"run_id": run_id, "key": "m", "value": "abc", "timestamp": 1}
+    status, body = call(url, "POST", f"{API}/runs/log-metric", bad)
+    assert (status, body["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert "'value'" in body["message"]
+    status, body = call(url, "POST", f"{API}/runs/log-metric", {"key": "m", "value": 1})
+    assert status == 400 and "'run_id'" in body["message"]
+    status, body = call(url, "GET", f"{API}/runs/get?run_id={'0' * 32}")
+    assert (status, body["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+    status, body = call(url, "GET", f"{API}/no-such-route")
+    assert (status, body["error_code"]) == (404, "ENDPOINT_NOT_FOUND")
+    status, body = call(url, "POST", f"{API}/runs/create", raw=b"{not json")
+    assert (status, body["error_code"]) == (400, "BAD_REQUEST")
+
+
+def test_replayed_writes_are_stored_once(served: tuple[str, SqliteStore]) -> None:
+    url, store = served
+    run_id = _run(url)
+    metric = {"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 1000, "step": 2}
+    for _ in range(3):  # the client replays after a 5xx it never saw the answer of
+        assert call(url, "POST", f"{API}/runs/log-metric", metric)[0] == 200
+    batch = {"run_id": run_id, "metrics": [metric], "params": [{"key": "a", "value": "1"}]}
+    for _ in range(2):
+        assert call(url, "POST", f"{API}/runs/log-batch", batch)[0] == 200
+    param = {"run_id": run_id, "key": "a", "value": "1"}
+    assert call(url, "POST", f"{API}/runs/log-parameter", param)[0] == 200
+    assert [m.value for m in store.get_metric_history(run_id, "loss")] == [0.5]
+    changed = {"run_id": run_id, "key": "a", "value": "2"}
+    status, body = call(url, "POST", f"{API}/runs/log-parameter", changed)
+    assert (status, body["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert store.get_run(run_id).data.params == {"a": "1"}
+
+
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({"Host": "evil.example"}, 403),
+        ({"Host": "evil.example:5000"}, 403),
+        ({"Host": "localhost:5000"}, 200),
+        ({"Host": "127.0.0.1"}, 200),
+        ({"Host": "[::1]:5000"}, 200),
+        ({"Host": "127.0.0.1", "Origin": "http://evil.example"}, 403),
+        ({"Host": "127.0.0.1", "Origin": "http://localhost:5000"}, 200),
+    ],
+)
+def test_host_and_origin_checked_on_loopback(
+    served: tuple[str, SqliteStore], headers: dict[str, str], status: int
+) -> None:
+    url, _ = served
+    got, body = call(url, "POST", f"{API}/experiments/search", {}, headers=headers)
+    assert got == status
+    if status == 403:
+        assert body["error_code"] == "PERMISSION_DENIED"
+
+
+def test_request_size_limits(served: tuple[str, SqliteStore]) -> None:
+    url, _ = served
+    run_id = _run(url)
+    huge = b'{"run_id": "' + run_id.encode() + b'", "x": "' + b"y" * (17 * 1024 * 1024) + b'"}'
+    status, body = call(url, "POST", f"{API}/runs/log-batch", raw=huge)
+    assert status == 413 and body["error_code"] == "INVALID_PARAMETER_VALUE"
+    metrics = [{"key": "m", "value": i, "timestamp": 1, "step": i} for i in range(1001)]
+    status, body = call(
+        url, "POST", f"{API}/runs/log-batch", {"run_id": run_id, "metrics": metrics}
+    )
+    assert status == 400 and "at most 1000 metrics" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/etc", "file:///etc", "http://169.254.169.254/latest", "s3://bucket/x", "http:///#/../../"],
+)
+def test_artifact_location_cannot_be_chosen_by_clients(
+    served: tuple[str, SqliteStore], location: str
+) -> None:
+    url, store = served
+    body = {"name": "x", "artifact_location": location}
+    status, answer = call(url, "POST", f"{API}/experiments/create", body)
+    assert (status, answer["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert store.get_experiment_by_name("x") is None
+
+
+def test_runs_carry_proxy_artifact_uris(served: tuple[str, SqliteStore]) -> None:
+    url, _ = served
+    _, body = call(url, "GET", f"{API}/experiments/get?experiment_id=0")
+    assert body["experiment"]["artifact_location"] == "mlflow-artifacts:/0"
+    run_id = _run(url)
+    _status, body = call(url, "GET", f"{API}/runs/get?run_uuid={run_id}")
+    assert body["run"]["info"]["artifact_uri"] == f"mlflow-artifacts:/0/{run_id}/artifacts"
+
+
+def test_log_model_fails_with_one_clear_message(served: tuple[str, SqliteStore]) -> None:
+    url, _ = served
+    status, body = call(url, "POST", f"{API}/logged-models", {"experiment_id": "0"})
+    assert (status, body["error_code"]) == (501, "NOT_IMPLEMENTED")
+    assert "log_model" in body["message"] and "\n" not in body["message"]
+    assert call(url, "POST", f"{API}/logged-models/search", {"experiment_ids": ["0"]}) == (200, {})
