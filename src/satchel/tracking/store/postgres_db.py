@@ -136,6 +136,11 @@ class Database:
             lambda: self._transaction(fn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         )
 
+    def autocommit(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        """Run ``fn`` on a connection in autocommit mode (it manages its own transactions,
+        e.g. migrations); retried like ``write``."""
+        return self._retry(lambda: self._transaction(fn, begin=False))
+
     def write_one(self, sql: str, args: dict[str, object]) -> tuple | None:
         """One statement as its own transaction (autocommit: one round trip, the lean path
         for single metrics); returns its first row. Retried like ``write``."""
