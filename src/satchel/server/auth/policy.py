@@ -3,8 +3,8 @@ default.
 
 Credentials: ``Authorization: Bearer <token>`` (MLFLOW_TRACKING_TOKEN), or Basic with a user
 and either their password or one of their tokens (MLFLOW_TRACKING_USERNAME/PASSWORD).
-Failures are counted per user and address; past ``FailedLogins.limit`` in ``window_s`` the
-pair is refused (429) until the window passes, even with the right password.
+Failed password logins are counted per user and address; past ``FailedLogins.limit`` in
+``window_s`` the pair is refused (429) until the window passes, even with the right password.
 
 A route declares the permission it needs and the resource it acts on (the routes table); the
 level a principal holds on an experiment is the best of their own grants, their groups'
@@ -96,12 +96,16 @@ class Policy:
             user, secret = _basic(value)
         else:
             raise _unauthenticated("unsupported Authorization scheme (use Bearer or Basic)")
-        if self.failures.blocked(user, address):
+        # Password guesses are limited; a token has 256 random bits, nothing to guess (and
+        # limiting bad tokens per address would lock out everyone behind the same NAT).
+        password = not secret.startswith(secrets.TOKEN_PREFIX)
+        if password and self.failures.blocked(user, address):
             raise AuthError("REQUEST_LIMIT_EXCEEDED", "too many failed logins: try again later")
         username = self._check(user, secret)
         principal = self.auth.principal(username) if username else None
         if principal is None:
-            self.failures.failed(user, address)
+            if password:
+                self.failures.failed(user, address)
             raise _unauthenticated()
         return principal
 
