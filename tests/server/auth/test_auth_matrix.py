@@ -1,4 +1,4 @@
-"""The authorization matrix, generated from the routes table: every route × every kind of
+"""The authorization matrix, generated from the routes table: every route and every kind of
 caller → the status the route's declared permission implies, against a real server with
 auth on; after every refusal the store and the artifacts are exactly as before.
 
