@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import run_cli
 from tests.server.server_helpers import ServerProcess, call
 
+from conftest import run_cli
 from satchel.server.auth.store import AuthStore, Level
 from satchel.tracking.store.sqlite import SqliteStore
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RESOURCES, run_cli
 from tests.server.server_helpers import ServerProcess
 
+from conftest import RESOURCES, run_cli
 from satchel.tracking.store.sqlite import SqliteStore
 
 

@@ -135,7 +135,11 @@ class Policy:
     ) -> None:
         if needed == "PUBLIC":
             return
-        level = Level.parse(needed)
+        if needed not in ("READ", "EDIT", "MANAGE"):
+            raise AuthError(
+                "PERMISSION_DENIED", f"route permission {needed!r} has no rule: refused"
+            )
+        level = Level[needed]
         if principal.is_admin:
             return
         if resource == "server":
