@@ -76,7 +76,9 @@ def _load(uri: str, mlflow: bool) -> None:
 
 
 def _load_chunk(conn: psycopg.Connection, exp: int, rows: list[tuple], mlflow: bool) -> None:
-    ids, names, starts, alphas, layers, teams, rmses, accs = (list(c) for c in zip(*rows))
+    ids, names, starts, alphas, layers, teams, rmses, accs = (
+        list(c) for c in zip(*rows, strict=True)
+    )
     if mlflow:
         conn.execute(
             "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
@@ -90,7 +92,8 @@ def _load_chunk(conn: psycopg.Connection, exp: int, rows: list[tuple], mlflow: b
         conn.execute(
             "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
             "end_time, artifact_uri) SELECT id, %s, nm, 'bench', 'FINISHED', st, st + 1000, "
-            "'mlflow-artifacts:/x' FROM unnest(%s::text[], %s::text[], %s::int8[]) AS u(id, nm, st)",
+            "'mlflow-artifacts:/x' "
+            "FROM unnest(%s::text[], %s::text[], %s::int8[]) AS u(id, nm, st)",
             (exp, ids, names, starts),
         )
     pairs = [("alpha", alphas), ("layers", layers)]
@@ -226,7 +229,7 @@ def main() -> None:
         satchel_url, mlflow_url = _servers(satchel_db, mlflow_db, mlflow_python, tmp, procs)
         exps = {}
         for url in (satchel_url, mlflow_url):
-            status, answer = _call(
+            _, answer = _call(
                 url, "GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=bench"
             )
             exps[url] = answer["experiment"]["experiment_id"]
