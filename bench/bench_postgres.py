@@ -247,13 +247,20 @@ def main() -> None:
         rows.append(("runs/log-batch of 1,000 metrics", ours * 1000, theirs * 1000, "ms"))
         report("Team server on PostgreSQL: Satchel vs MLflow", rows, higher_is_better=False)
     finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _stop(procs)
+        for name in ("satchel_bench", "mlflow_bench"):
+            with psycopg.connect(server_uri, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
