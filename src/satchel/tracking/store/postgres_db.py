@@ -87,6 +87,8 @@ class Database:
                 f"cannot connect to {redact(self.uri)}: {_first_line(exc)}",
                 hint="check the host, database name, user and password in the URI",
             ) from None
+        if conn.info.encoding != "utf-8":  # e.g. a SQL_ASCII database: text is ours, UTF-8
+            conn.execute("SET client_encoding TO 'UTF8'")
         if not self._ready:
             with self._lock:
                 if not self._ready:
