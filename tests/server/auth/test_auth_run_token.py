@@ -54,3 +54,26 @@ def test_run_carries_the_token_and_records_it_nowhere(tmp_path: Path) -> None:
     assert "hello world" in recorded  # the console log is among the artifacts
     assert token not in recorded
     tracking.close()
+
+
+def test_satchel_client_reads_the_token_and_mlflow_credentials(tmp_path: Path) -> None:
+    store = ["--backend-store-uri", str(tmp_path / "team")]
+    subprocess.run(
+        [sys.executable, "-m", "satchel", "server", "users", "create", "root", "--admin",
+         "--password-stdin", *store], input="root-password\n", text=True, check=True,
+    )  # fmt: skip
+    token = run_cli("server", "tokens", "create", "root", "cli", *store).stdout.strip()
+    server = ServerProcess("--auth", *store, cwd=tmp_path)
+    try:
+        uri = ["--tracking-uri", server.url]
+        refused = run_cli("experiments", "list", *uri)
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+        for env in (
+            {"SATCHEL_TRACKING_TOKEN": token},
+            {"MLFLOW_TRACKING_TOKEN": token},
+            {"MLFLOW_TRACKING_USERNAME": "root", "MLFLOW_TRACKING_PASSWORD": "root-password"},
+        ):
+            listed = run_cli("experiments", "list", *uri, env=env)
+            assert listed.returncode == 0 and "Default" in listed.stdout, (env.keys(), listed)
+    finally:
+        server.stop()
