@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import drop_postgres_database, new_postgres_database
 
+from conftest import drop_postgres_database, new_postgres_database
 from satchel.errors import AlreadyExistsError, InvalidValueError, NotFoundError
 from satchel.server.auth import secrets
 from satchel.server.auth.store import AuthStore, Level, Principal

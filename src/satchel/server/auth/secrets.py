@@ -15,7 +15,7 @@ import os
 
 __all__ = ["TOKEN_PREFIX", "hash_password", "hash_token", "new_token", "verify_password"]
 
-TOKEN_PREFIX = "sat_"
+TOKEN_PREFIX = "sat_"  # noqa: S105 - a prefix, not a secret
 _N, _R, _P = 2**14, 8, 1  # ~16 MiB of memory per guess
 _MIN_PASSWORD = 8
 

@@ -181,9 +181,11 @@ class AuthStore:
 
     def list_tokens(self, username: str | None = None) -> list[TokenInfo]:
         where, args = ("WHERE username = ?", (username,)) if username else ("", ())
-        rows = self._read(lambda sql: sql.all(
-            "SELECT name, username, created_at, expires_at, revoked_at FROM auth_tokens "
-            f"{where} ORDER BY username, name", args))  # fmt: skip  # noqa: S608
+        query = (
+            "SELECT name, username, created_at, expires_at, revoked_at FROM auth_tokens "  # noqa: S608
+            f"{where} ORDER BY username, name"
+        )
+        rows = self._read(lambda sql: sql.all(query, args))
         return [TokenInfo(*row) for row in rows]
 
     def revoke_token(self, username: str, name: str) -> None:
@@ -250,9 +252,14 @@ class AuthStore:
     def grant(self, principal: str, experiment_id: int, level: Level) -> None:
         kind, _, name = principal.partition(":")
 
+        exists = (
+            "SELECT 1 FROM auth_users WHERE username = ?"
+            if kind == "user"
+            else "SELECT 1 FROM auth_groups WHERE name = ?"
+        )
+
         def work(sql: Sql) -> None:
-            table, column = ("auth_users", "username") if kind == "user" else ("auth_groups", "name")
-            if not sql.one(f"SELECT 1 FROM {table} WHERE {column} = ?", (name,)):  # noqa: S608
+            if not sql.one(exists, (name,)):
                 raise _no_user(name) if kind == "user" else _no_group(name)
             sql.execute(
                 "INSERT INTO auth_grants VALUES (?, ?, ?) ON CONFLICT (principal, experiment_id) "
