@@ -9,19 +9,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import kv, run_cli
+from tests.conftest import drop_postgres_database, kv, new_postgres_database, run_cli
 from tests.server.server_helpers import ServerProcess, mlflow_python, run_mlflow
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     mlflow_python()  # fail early, with the hint, when the client is not installed
     home = tmp_path_factory.mktemp("mlflow-server")
-    proc = ServerProcess("--backend-store-uri", str(home / "store"), cwd=home)
+    database = new_postgres_database() if request.param == "postgresql" else None
+    store = database or str(home / "store")
+    proc = ServerProcess(
+        "--backend-store-uri", store, "--artifacts-destination", str(home / "artifacts"), cwd=home
+    )
     yield proc.url
     assert proc.stop() == 0
+    if database:
+        drop_postgres_database(database)
 
 
 def test_tutorial_quickstart_run_name_params_metrics(server: str, tmp_path: Path) -> None:

@@ -174,3 +174,20 @@ def test_cli_commands_take_a_postgresql_uri(postgres_uri: str, tmp_path: Path) -
     shown = run_cli("runs", "show", run_id[:8], env={"SATCHEL_TRACKING_URI": postgres_uri})
     assert shown.returncode == 0 and "rmse" in shown.stdout
     store.close()
+
+
+def test_a_sql_ascii_database_still_speaks_text(tmp_path: Path) -> None:
+    name = "satchel_t_ascii_" + os.urandom(4).hex()
+    with psycopg.connect(POSTGRES_URI, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} ENCODING 'SQL_ASCII' TEMPLATE template0 "
+                     "LC_COLLATE 'C' LC_CTYPE 'C'")  # fmt: skip
+    uri = POSTGRES_URI.rpartition("/")[0] + "/" + name
+    store = PostgresStore(uri, str(tmp_path / "a"))
+    try:
+        run_id = store.create_run("0", "ünï", now(), run_name="naïve").info.run_id
+        run = store.get_run(run_id)
+        assert run.info.run_name == "naïve" and run.info.user_id == "ünï"
+    finally:
+        store.close()
+        with psycopg.connect(POSTGRES_URI, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

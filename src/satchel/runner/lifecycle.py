@@ -274,7 +274,18 @@ def child_env(plan: Plan, run: Run) -> dict[str, str]:
     if plan.env_manager != "docker":  # a host path means nothing inside a container
         # nested runs from an env without satchel's dependencies delegate to this interpreter
         env["SATCHEL_RUNNER_PYTHON"] = sys.executable
+    # The caller's identity on a team server goes along (a container gets only what it is
+    # handed); it is environment only: never in the command, a tag or the console log.
+    env.update({k: os.environ[k] for k in CREDENTIAL_VARS if os.environ.get(k)})
     return env
+
+
+CREDENTIAL_VARS = (
+    "SATCHEL_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+)
 
 
 def _echo(chunk: bytes) -> None:

@@ -129,6 +129,9 @@ def _call(
     if authorizer is not None:
         authorizer(request, entry, params)
     result: dict[str, Any] = entry.handler(ctx, params)
+    after = getattr(authorizer, "after", None)  # e.g. the creator's grant, filtered listings
+    if after is not None:
+        result = after(request, entry, params, result)
     return result
 
 

@@ -64,8 +64,15 @@ class Connection:
         self.prefix = parts.path.rstrip("/")
         self.headers = {"User-Agent": "satchel-client", **(headers or {})}
         token = os.environ.get("SATCHEL_TRACKING_TOKEN") or os.environ.get("MLFLOW_TRACKING_TOKEN")
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+        password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
+        elif user and password:  # as the mlflow client sends them
+            import base64
+
+            pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {pair}"
         self._local = threading.local()
 
     def _conn(self) -> http.client.HTTPConnection:

@@ -503,6 +503,7 @@ class PostgresStore(Store):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         from satchel.tracking.store.postgres_search import pg_runs_query
+        from satchel.tracking.store.sqlite_search import first_key_segment
 
         ids = [str(e) for e in experiment_ids]
 
@@ -512,10 +513,13 @@ class PostgresStore(Store):
                 row = conn.execute(probe, (*args, cap)).fetchone()
                 return row is not None and int(row[0]) < cap
 
-            query = pg_runs_query(
-                ids, filter_string, run_view_type, max_results, order_by, page_token, few
-            )
-            return reads.run_page(conn, query)
+            args = (ids, filter_string, run_view_type, max_results, order_by, page_token, few)
+            if first_key_segment(order_by):  # the page may lie among runs holding the key
+                segment = pg_runs_query(*args, present_first=True)
+                rows = conn.execute(segment.sql, segment.args).fetchall()
+                if len(rows) > segment.limit:  # it does: these are the full query's rows
+                    return reads.page_of(conn, segment, rows)
+            return reads.run_page(conn, pg_runs_query(*args))
 
         return self.db.read(work)
 

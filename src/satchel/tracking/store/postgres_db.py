@@ -87,6 +87,8 @@ class Database:
                 f"cannot connect to {redact(self.uri)}: {_first_line(exc)}",
                 hint="check the host, database name, user and password in the URI",
             ) from None
+        if conn.info.encoding != "utf-8":  # e.g. a SQL_ASCII database: text is ours, UTF-8
+            conn.execute("SET client_encoding TO 'UTF8'")
         if not self._ready:
             with self._lock:
                 if not self._ready:
@@ -135,6 +137,11 @@ class Database:
         return self._retry(
             lambda: self._transaction(fn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         )
+
+    def autocommit(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        """Run ``fn`` on a connection in autocommit mode (it manages its own transactions,
+        e.g. migrations); retried like ``write``."""
+        return self._retry(lambda: self._transaction(fn, begin=False))
 
     def write_one(self, sql: str, args: dict[str, object]) -> tuple | None:
         """One statement as its own transaction (autocommit: one round trip, the lean path

@@ -120,42 +120,51 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 
-_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+_LEDGER = """CREATE TABLE IF NOT EXISTS {ledger} (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"""
 
+Migrations = list[tuple[int, str, tuple[str, ...]]]
 
-def applied_versions(conn: psycopg.Connection) -> set[int]:
-    exists = conn.execute("SELECT to_regclass('schema_migrations')").fetchone()
+
+def applied_versions(conn: psycopg.Connection, ledger: str = "schema_migrations") -> set[int]:
+    exists = conn.execute("SELECT to_regclass(%s)", (ledger,)).fetchone()
     if exists is None or exists[0] is None:
         return set()
-    return {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    return {row[0] for row in conn.execute(f"SELECT version FROM {ledger}")}  # noqa: S608
 
 
-def migrate(conn: psycopg.Connection) -> list[int]:
+def migrate(
+    conn: psycopg.Connection,
+    migrations: Migrations = MIGRATIONS,
+    ledger: str = "schema_migrations",
+    lock_key: int = LOCK_KEY,
+) -> list[int]:
     """Bring the schema up to date; returns the versions applied now (usually none).
+    (Another set of tables, e.g. the server's auth tables, passes its own list, ledger table
+    and lock key.)
 
     ``conn`` must be in autocommit mode. The lock is taken before the transaction begins: a
     transaction that started before another server's migration committed could still see
     the old catalog after waiting for the lock."""
-    if max(applied_versions(conn), default=0) >= LATEST_VERSION:
+    if max(applied_versions(conn, ledger), default=0) >= migrations[-1][0]:
         return []
-    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
     try:
         with conn.transaction():
-            done = applied_versions(conn)  # re-read under the lock: another server may have won
-            conn.execute(_LEDGER)
+            done = applied_versions(conn, ledger)  # re-read under the lock: another may have won
+            conn.execute(_LEDGER.format(ledger=ledger))
             applied = []
-            for version, name, statements in MIGRATIONS:
+            for version, name, statements in migrations:
                 if version in done:
                     continue
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute(
-                    "INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                    f"INSERT INTO {ledger} VALUES (%s, %s, %s)",  # noqa: S608
                     (version, name, int(time.time() * 1000)),
                 )
                 applied.append(version)
     finally:
         if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
     return applied

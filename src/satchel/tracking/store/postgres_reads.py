@@ -21,7 +21,14 @@ from satchel.tracking.store.sqlite_reads import (
     next_token,
 )
 
-__all__ = ["experiment_page", "experiments", "metric_history", "run_page", "runs_by_ids"]
+__all__ = [
+    "experiment_page",
+    "experiments",
+    "metric_history",
+    "page_of",
+    "run_page",
+    "runs_by_ids",
+]
 
 _NAN = float("nan")
 # Ordered by key, as SQLite's tables (clustered on (run_uuid, key)) return them, so a run's
@@ -48,6 +55,10 @@ def build_runs(conn: psycopg.Connection, rows: list[tuple]) -> list[Run]:
 
 def run_page(conn: psycopg.Connection, query: SqlQuery) -> PagedList[Run]:
     rows = conn.execute(query.sql, query.args).fetchall()  # fetches limit + 1 rows
+    return page_of(conn, query, rows)
+
+
+def page_of(conn: psycopg.Connection, query: SqlQuery, rows: list[tuple]) -> PagedList[Run]:
     return PagedList(build_runs(conn, rows[: query.limit]), next_token(query, len(rows)))
 
 

@@ -47,6 +47,7 @@ def pg_runs_query(
     order_by: Sequence[str] | None,
     page_token: str | None,
     few_candidates: Callable[[str, Sequence[object], int], bool] | None = None,
+    present_first: bool = False,
 ) -> SqlQuery:
     """``runs_query`` for PostgreSQL; ``few_candidates`` receives ``%s``-style SQL."""
     few = None
@@ -57,7 +58,15 @@ def pg_runs_query(
             return probe(pg_sql(sql), args, cap)
 
     query = runs_query(
-        experiment_ids, filter_string, view_type, max_results, order_by, page_token, few, POSTGRES
+        experiment_ids,
+        filter_string,
+        view_type,
+        max_results,
+        order_by,
+        page_token,
+        few,
+        POSTGRES,
+        present_first,
     )
     return _converted(query)
 

@@ -28,7 +28,7 @@ from satchel.tracking.search import (
 )
 from satchel.tracking.store.sqlite_reads import EXPERIMENT_COLUMNS, RUN_COLUMNS, SqlQuery
 
-__all__ = ["SQLITE", "Dialect", "experiments_query", "runs_query"]
+__all__ = ["SQLITE", "Dialect", "experiments_query", "first_key_segment", "runs_query"]
 
 MAX_RESULTS = 50000
 NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
@@ -193,7 +193,9 @@ def _run_condition(
     return f"EXISTS ({candidates} AND x.run_uuid = r.run_uuid)"
 
 
-def _run_order(keys: list[OrderKey], joins: list[str], join_args: list[object]) -> list[str]:
+def _run_order(
+    keys: list[OrderKey], joins: list[str], join_args: list[object], present_first: bool = False
+) -> list[str]:
     terms = []
     for n, order in enumerate(keys):
         direction = "ASC" if order.ascending else "DESC"
@@ -209,11 +211,18 @@ def _run_order(keys: list[OrderKey], joins: list[str], join_args: list[object]) 
                 ORDER_HINT,
             )
         alias = f"o{n}"
+        join_args.append(order.key)
+        if n == 0 and present_first:  # only runs with a value: see first_key_segment
+            joins.append(
+                f"JOIN {_RUN_TABLES[order.entity]} {alias} ON {alias}.run_uuid = r.run_uuid "
+                f"AND {alias}.key = ? AND {alias}.value IS NOT NULL"
+            )
+            terms.append(f"{alias}.value {direction}")
+            continue
         joins.append(
             f"LEFT JOIN {_RUN_TABLES[order.entity]} {alias} ON "
             f"{alias}.run_uuid = r.run_uuid AND {alias}.key = ?"
         )
-        join_args.append(order.key)
         if order.entity == "metric":
             terms.append(
                 f"CASE WHEN {alias}.run_uuid IS NULL THEN 2 WHEN {alias}.is_nan THEN 1 ELSE 0 END"
@@ -246,10 +255,13 @@ def runs_query(
     page_token: str | None,
     few_candidates: Callable[[str, Sequence[object], int], bool] | None = None,
     dialect: Dialect = SQLITE,
+    present_first: bool = False,
 ) -> SqlQuery:
     """The page's SELECT. ``few_candidates(sql, args, cap)`` tells whether ``sql`` yields
     fewer than ``cap`` rows (the store's cheap capped count); it picks, per metric/param/tag
-    comparison, the faster of two equivalent SQL forms. Without it, EXISTS is used."""
+    comparison, the faster of two equivalent SQL forms. Without it, EXISTS is used.
+    ``present_first``: the query of ``first_key_segment`` (only runs holding a value for the
+    first order key)."""
     limit, offset = _limit(max_results), decode_page_token(page_token)
     comparisons = parse_filter(filter_string)
     # Below ~2 pages of candidates, collecting them beats probing each walked run.
@@ -265,12 +277,22 @@ def runs_query(
     where += [_run_condition(cmp, where_args, few, dialect) for cmp in comparisons]
     joins: list[str] = []
     join_args: list[object] = []
-    terms = _run_order(orders, joins, join_args)
+    terms = _run_order(orders, joins, join_args, present_first)
     sql = (
         f"SELECT {RUN_COLUMNS} FROM runs r {' '.join(joins)} WHERE {' AND '.join(where)} "  # noqa: S608
         f"ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?"
     )
     return SqlQuery(sql, (*join_args, *where_args, limit + 1, offset), offset, limit)
+
+
+def first_key_segment(order_by: Sequence[str] | None) -> bool:
+    """Whether the first order key is a metric, param or tag. Runs that hold a (non-NaN)
+    value for it sort before all others, in the same order as in the full query; so when a
+    page lies entirely among them, the ``present_first`` query (an inner join a database can
+    walk in its (key, value) index order, stopping at the page's end) returns the very same
+    rows as the full query, without sorting every match."""
+    orders = parse_order_by(list(order_by or ()))
+    return bool(orders) and orders[0].entity in _RUN_TABLES
 
 
 def _experiment_condition(cmp: Comparison, args: list[object], dialect: Dialect) -> str:
