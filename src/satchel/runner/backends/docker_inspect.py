@@ -31,18 +31,37 @@ def image_distributions(image_id: str) -> set[str]:
 
 
 def _probe(image_id: str) -> set[str]:
+    for python in ("python", "python3"):
+        out = _run_once(image_id, [python, "-c", _PROBE])
+        if out is not None:
+            try:
+                listed = json.loads(out.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                return set()
+            return {name.replace("_", "-").replace(".", "-") for name in listed}
+    return set()  # no python in the image: nothing to bridge
+
+
+def _run_once(image_id: str, command: list[str]) -> str | None:
+    """The command's stdout, or None when it cannot start or fails. The container is removed
+    whatever happens: ``containers.run(remove=True)`` leaves it behind when the start itself
+    fails (an image without that executable)."""
     import docker.errors
 
     from satchel.envs.docker_engine import engine
 
+    container = None
     try:
-        out = engine().containers.run(
-            image_id, ["python", "-c", _PROBE], remove=True, network_disabled=True
-        )
+        container = engine().containers.create(image_id, command, network_disabled=True)
+        container.start()
+        if container.wait().get("StatusCode") != 0:
+            return None
+        return container.logs(stdout=True, stderr=False).decode(errors="replace")
     except docker.errors.DockerException:
-        return set()  # no python in the image: nothing to bridge
-    try:
-        listed = json.loads(out.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return set()
-    return {name.replace("_", "-").replace(".", "-") for name in listed}
+        return None
+    finally:
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except docker.errors.DockerException:
+                pass  # already gone
