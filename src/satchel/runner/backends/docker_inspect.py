@@ -4,6 +4,7 @@ immutable content, so the answer never goes stale)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from satchel.home import satchel_home
@@ -61,7 +62,5 @@ def _run_once(image_id: str, command: list[str]) -> str | None:
         return None
     finally:
         if container is not None:
-            try:
+            with contextlib.suppress(docker.errors.DockerException):  # already gone
                 container.remove(force=True)
-            except docker.errors.DockerException:
-                pass  # already gone
