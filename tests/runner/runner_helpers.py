@@ -95,3 +95,16 @@ def group_alive(pgid: int) -> bool:
         if int(fields[2]) == pgid and fields[0] != "Z":
             return True
     return False
+
+
+def detached_sleeper(tmp_path: Path, *extra: str) -> tuple[str, Path]:
+    """`satchel run --detach` of the basic project's ``sleep`` entry point; (run id, the
+    pidfile it writes once the project runs)."""
+    proj = project_copy(tmp_path)
+    pidfile = tmp_path / "pids"
+    out = satchel_cli(
+        "run", str(proj), "-e", "sleep", "-P", f"pidfile={pidfile}", *extra, "--detach",
+        "--env-manager", "local",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip(), pidfile

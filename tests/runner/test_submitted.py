@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from runner_helpers import BIN, group_alive, project_copy, satchel_cli, wait_for
+from runner_helpers import BIN, detached_sleeper, group_alive, project_copy, satchel_cli, wait_for
 
 import satchel.projects
 from satchel.errors import RunFailedError
+from satchel.runner.control import read_control
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
 
@@ -140,14 +141,7 @@ def test_submitted_run_api_sync(tmp_path: Path) -> None:
 
 
 def test_wait_timeout_exits_124_unlike_a_failed_run(tmp_path: Path) -> None:
-    proj = project_copy(tmp_path)
-    pidfile = tmp_path / "pids"
-    out = satchel_cli(
-        "run", str(proj), "-e", "sleep", "-P", f"pidfile={pidfile}", "--detach",
-        "--env-manager", "local",
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    run_id = out.stdout.strip()
+    run_id, pidfile = detached_sleeper(tmp_path)
     assert wait_for(pidfile.exists, 30)
     waited = satchel_cli("runs", "wait", run_id, "--timeout", "0.3")
     assert waited.returncode == 124, waited.stderr
@@ -162,17 +156,13 @@ def test_wait_timeout_exits_124_unlike_a_failed_run(tmp_path: Path) -> None:
 
 
 def test_detached_runner_gets_its_request_outside_argv(tmp_path: Path) -> None:
-    proj = project_copy(tmp_path)
-    pidfile = tmp_path / "pids"
     secret = "HUNTER2-secret-value"
-    out = satchel_cli(
-        "run", str(proj), "-e", "sleep", "-P", f"pidfile={pidfile}", "-P", f"api_token={secret}",
-        "--detach", "--env-manager", "local",
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    run_id = out.stdout.strip()
+    run_id, pidfile = detached_sleeper(tmp_path, "-P", f"api_token={secret}")
+    proj = tmp_path / "proj-basic"
     assert wait_for(pidfile.exists, 30)
-    runner_pid = int(_client().get_run(run_id).data.tags["satchel.runner.pid"])
+    control = read_control(run_id)
+    assert control is not None
+    runner_pid = control.pid
     cmdline = Path(f"/proc/{runner_pid}/cmdline").read_bytes().split(b"\0")
     assert b"--request-file" in cmdline
     assert secret.encode() not in b" ".join(cmdline) and str(proj).encode() not in cmdline

@@ -381,6 +381,7 @@ def _handed_run_ended_on_error(request: RunRequest) -> Iterator[None]:
 
 def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Outcome:
     """Run a project synchronously, from validation to a terminal status."""
+    from satchel.runner.control import runner_control
     from satchel.runner.record import ended_on_error
 
     with stop_signals(), _handed_run_ended_on_error(request), validate(request, report) as plan:
@@ -395,7 +396,10 @@ def execute(request: RunRequest, report: Callable[[str], None] = _report) -> Out
                     return reused
             run = start_record(plan, client)
             # also covers the moments before run_recorded's own handlers are in place
-            with ended_on_error(client, run.info.run_id, "internal error"):
+            with (
+                ended_on_error(client, run.info.run_id, "internal error"),
+                runner_control(run.info.run_id),  # `runs cancel` finds this process by it
+            ):
                 return run_recorded(plan, client, run, report)
         finally:
             with contextlib.suppress(Exception):  # now, not at interpreter exit (see cli.main)

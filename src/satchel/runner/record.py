@@ -89,7 +89,6 @@ def run_tags(plan: Plan, parent: str | None) -> dict[str, str]:
         "mlflow.project.backend": plan.backend,
         "satchel.host": hostname(),
         "satchel.command": _clip(plan.masked_command),
-        "satchel.runner.pid": str(os.getpid()),
     }
     optional = {
         "mlflow.source.git.commit": source.commit,

@@ -4,9 +4,10 @@
 A detached run is driven by its own runner process (``python -m satchel run --request-file
 F``), started in a new session after validation and after the run record exists. Its
 request travels in a file under SATCHEL_HOME readable by its owner alone, removed once read:
-never in argv, where ``ps`` would show every parameter to every user. Its pid is
-recorded in the tag ``satchel.runner.pid`` (with ``satchel.host``), which is how
-``satchel runs cancel`` finds it from any shell. The store is the source of truth for status.
+never in argv, where ``ps`` would show every parameter to every user. Its pid and the
+process's start time are recorded in the runner's control file (``runner/control.py``),
+which is how ``satchel runs cancel`` finds it from any shell — never a tag, which anyone
+with access to the run could forge. The store is the source of truth for status.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from satchel.errors import ExecutionError
+from satchel.runner.control import (
+    RunnerControl,
+    process_identity,
+    read_control,
+    remove_control,
+    verified_runner_pid,
+    write_control,
+)
 from satchel.runner.request import Outcome, RunRequest, write_request
 from satchel.tracking.client import Client, now_ms
-from satchel.tracking.entities import RunStatus, RunTag
-from satchel.tracking.liveness import hostname, owner_id, pid_alive
+from satchel.tracking.entities import RunStatus
+from satchel.tracking.liveness import hostname, owner_id
 
 __all__ = [
     "SubmittedRun",
@@ -161,8 +170,8 @@ def submit(request: RunRequest) -> SubmittedRun:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"runner-{run_id}.log", "ab") as out:
             proc = _start_runner(runner_argv(request_file), out, request_file)
-        # the runner's pid is on record before we return, so `runs cancel` finds it at once
-        client.log_batch(run_id, tags=[RunTag("satchel.runner.pid", str(proc.pid))])
+        # the runner is on record before we return, so `runs cancel` finds it at once
+        write_control(run_id, proc.pid)
         client.heartbeat(run_id, owner_id(proc.pid))
     return SubmittedRun(run_id, plan.tracking_uri, process=proc)
 
@@ -183,12 +192,12 @@ def _start_runner(argv: list[str], out: Any, request_file: Path) -> subprocess.P
 
 
 # -- wait / cancel by run id (any process, any shell) ----------------------------------
-def _runner_pid(client: Client, run_id: str) -> int | None:
-    tags = client.get_run(run_id).data.tags
-    if tags.get("satchel.host") != hostname():
-        return None
-    pid = tags.get("satchel.runner.pid", "")
-    return int(pid) if pid.isdigit() else None
+def _runner_gone(control: RunnerControl | None) -> bool:
+    """The run's runner on this host is provably gone (its control file names a process
+    that no longer exists: the runner was killed without cleaning up)."""
+    if control is None or control.host != hostname():
+        return False
+    return process_identity(control.pid) != control.started
 
 
 def wait_run(
@@ -199,14 +208,14 @@ def wait_run(
 ) -> RunStatus:
     """Poll the store until the run is terminal. A runner that died leaves it FAILED."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    pid = _runner_pid(client, run_id)
+    control = read_control(run_id)
     while True:
         status = client.get_run(run_id).info.status
         if status.is_terminal:
             return status
         if process is not None:
             process.poll()  # reap our own child so its pid stops looking alive
-        if pid is not None and not pid_alive(pid):
+        if _runner_gone(control):
             if client.set_terminated_if_running(run_id, RunStatus.FAILED, now_ms()):
                 client.set_tag(run_id, "satchel.failure.reason", "the runner process died")
             continue
@@ -219,12 +228,14 @@ def wait_run(
 
 
 def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
-    """SIGTERM the run's runner (it stops the project's group and marks KILLED); wait."""
+    """SIGTERM the run's runner (it stops the project's group and marks KILLED); wait.
+
+    Only a process proven to be the run's runner (``runner/control.py``) is signalled."""
     status = client.get_run(run_id).info.status
     if status.is_terminal:
         return status
-    pid = _runner_pid(client, run_id)
-    if pid is not None and pid_alive(pid) and pid != os.getpid():
+    pid = verified_runner_pid(run_id)
+    if pid is not None and pid != os.getpid():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         with contextlib.suppress(ExecutionError):
@@ -235,4 +246,6 @@ def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
 
         stop_run_containers(run_id)
     client.set_terminated_if_running(run_id, RunStatus.KILLED, now_ms())
+    if _runner_gone(read_control(run_id)):  # what a killed runner could not clean up
+        remove_control(run_id)
     return client.get_run(run_id).info.status

@@ -147,6 +147,7 @@ class Client(RegistryClient):
         run_name: str | None = None,
     ) -> Run:
         run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        _refuse_reserved_tags(t.key for t in run_tags)
         return self._store.create_run(
             experiment_id=str(experiment_id),
             user_id=_user(),
@@ -264,6 +265,7 @@ class Client(RegistryClient):
         self._store.log_metric(run_id, make_metric(key, value, timestamp, step))
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        _refuse_reserved_tags([key])
         self._store.log_batch(run_id, tags=[RunTag(key, str(value))])
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -276,7 +278,9 @@ class Client(RegistryClient):
         params: Iterable[Param] = (),
         tags: Iterable[RunTag] = (),
     ) -> None:
-        self._store.log_batch(run_id, list(metrics), list(params), list(tags))
+        tags = list(tags)
+        _refuse_reserved_tags(t.key for t in tags)
+        self._store.log_batch(run_id, list(metrics), list(params), tags)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self._store.get_metric_history(run_id, key)
@@ -384,3 +388,10 @@ def _serialize(dictionary: Any, artifact_file: str) -> str:
             ) from None
         return str(yaml.safe_dump(dictionary, sort_keys=False))
     return json.dumps(dictionary, indent=2, default=str)
+
+
+def _refuse_reserved_tags(keys: Iterable[str]) -> None:
+    """A user's write of a tag reserved for the runner is refused (tracking.validation)."""
+    from satchel.tracking.validation import refuse_reserved_tags
+
+    refuse_reserved_tags(keys)

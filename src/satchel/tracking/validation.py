@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 from satchel.errors import InvalidValueError
@@ -16,6 +17,8 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "RESERVED_TAG_PREFIXES",
+    "refuse_reserved_tags",
     "validate_key",
     "validate_metric",
     "validate_param",
@@ -85,6 +88,22 @@ def validate_tag(key: object, value: object) -> tuple[str, str]:
             hint=f"tag values hold at most {MAX_TAG_VALUE_LENGTH}",
         )
     return key, text
+
+
+# Tags no caller may write: Satchel's runner keeps what decides which process a cancel
+# signals outside the store (``runner/control.py``); a tag under these names would only
+# pretend to say something about the runner.
+RESERVED_TAG_PREFIXES = ("satchel.runner.",)
+
+
+def refuse_reserved_tags(keys: Iterable[object]) -> None:
+    """InvalidValueError for the first key under a reserved prefix (a user's write)."""
+    for key in keys:
+        if isinstance(key, str) and key.startswith(RESERVED_TAG_PREFIXES):
+            raise InvalidValueError(
+                f"tag {key!r} is reserved: satchel.runner.* tags cannot be set",
+                hint="choose another tag name",
+            )
 
 
 def validate_metric(

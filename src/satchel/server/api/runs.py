@@ -18,6 +18,7 @@ from satchel.server.params import Params, invalid
 from satchel.tracking.client import now_ms
 from satchel.tracking.entities import Metric, Param, RunStatus, RunTag
 from satchel.tracking.serialize import metric_to_dict, run_info_to_dict, run_to_dict
+from satchel.tracking.validation import refuse_reserved_tags
 
 __all__ = [
     "create",
@@ -76,6 +77,7 @@ def run_status(p: Params) -> RunStatus | None:
 
 def create(ctx: ServerContext, p: Params) -> dict[str, Any]:
     tags = [RunTag(k, v) for k, v in _key_values(p, "tags")]
+    refuse_reserved_tags(t.key for t in tags)
     run = ctx.store.create_run(
         experiment_id=p.text("experiment_id") or "0",
         user_id=p.text("user_id") or "",
@@ -153,9 +155,9 @@ def log_param(ctx: ServerContext, p: Params) -> dict[str, Any]:
 
 def set_tag(ctx: ServerContext, p: Params) -> dict[str, Any]:
     value = p.get("value")
-    ctx.store.log_batch(
-        p.run_id(), tags=[RunTag(p.need("key"), "" if value is None else str(value))]
-    )
+    key = p.need("key")
+    refuse_reserved_tags([key])
+    ctx.store.log_batch(p.run_id(), tags=[RunTag(key, "" if value is None else str(value))])
     return {}
 
 
@@ -168,6 +170,7 @@ def log_batch(ctx: ServerContext, p: Params) -> dict[str, Any]:
     raw_metrics = p.items_list("metrics")
     params = [Param(k, v) for k, v in _key_values(p, "params")]
     tags = [RunTag(k, v) for k, v in _key_values(p, "tags")]
+    refuse_reserved_tags(t.key for t in tags)
     _check_batch_size(len(raw_metrics), len(params) + len(tags))
     metrics = []
     for item in raw_metrics:
