@@ -117,6 +117,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_cache_dir: str
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    # the fluent API's process state: a test's set_tracking_uri / set_experiment ends with it
+    from satchel.tracking import context, uri
+
+    monkeypatch.setattr(uri, "_current", None)
+    monkeypatch.setattr(context._state, "experiment_id", None)
 
 
 def kv(items: list[dict[str, Any]] | None) -> dict[str, Any]:

@@ -47,5 +47,7 @@ def test_readme_artifact_examples_work_on_a_clean_run(tmp_path) -> None:
     run_id = re.search(r"run ([0-9a-f]{32})", done.stderr).group(1)
     for example in examples:
         args = example.replace("RUN_ID", run_id).split()
-        out = run_cli(*args, "--dst-path", str(tmp_path / "dl"))
+        dst = tmp_path / f"dl{examples.index(example)}"
+        out = run_cli(*args, "--dst-path", str(dst))
         assert out.returncode == 0, (example, out.stderr)
+        assert [p for p in dst.rglob("*") if p.is_file()], f"{example}: nothing downloaded"

@@ -159,3 +159,25 @@ def test_experiments_list_is_ordered_by_id() -> None:
         client.create_experiment(name)
     listed = json.loads(run_cli("experiments", "list", "-o", "json").stdout)
     assert [int(e["experiment_id"]) for e in listed] == list(range(12))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "PROJ", "--env-manager", "local", "-P", "s=a\udcffb"),
+        ("experiments", "create", "ex\udcff"),
+        ("runs", "show", "\udcff"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_one_line_and_leave_no_run(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "MLproject").write_text(
+        "name: p\nentry_points:\n  main:\n    command: 'python -c pass'\n"
+    )
+    out = run_cli(*(str(project) if a == "PROJ" else a for a in args))  # \udcff -> byte 0xff
+    line = assert_user_error(out, code=2)
+    assert "is not valid UTF-8" in line and "\\xff" in line
+    assert not (Path.cwd() / "satchel").exists()  # no store, so no run of any status

@@ -17,7 +17,7 @@ from tests.conftest import run_cli
 import satchel
 from satchel.cli._output import table, to_json
 
-HOSTILE = "\x1b]0;pwned\x07name\x08\x08\x9b31m\u202eevil"
+HOSTILE = "\x1b]0;pwned\x07name\x08\x08\x9b31m\u202eevil\x1b[31mred"
 RAW = ("\x1b", "\x07", "\x08", "\x9b", "\u202e")
 
 
@@ -76,7 +76,9 @@ def test_json_and_csv_keep_the_exact_values(hostile_run: str) -> None:
     tags = {t["key"]: t["value"] for t in data["data"]["tags"]}
     assert data["info"]["run_name"] == HOSTILE and tags["t"] == HOSTILE
     rows = list(csv.DictReader(io.StringIO(run_cli("runs", "list", "-o", "csv").stdout)))
-    assert rows[0]["name"] == HOSTILE  # byte-exact for programs
+    assert rows[0]["name"] == HOSTILE  # byte-exact for programs, colour sequences included
+    shown_csv = run_cli("runs", "show", hostile_run, "-o", "csv").stdout
+    assert HOSTILE in shown_csv
 
 
 def test_error_lines_are_printable() -> None:

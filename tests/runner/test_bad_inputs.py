@@ -149,12 +149,12 @@ def _satchel(prefix_argv, *args: str, env: dict[str, str]) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("what", ["file", "directory", "tracked file"])
+@pytest.mark.parametrize("what", ["file", "directory", "tracked file", "project directory"])
 def test_unreadable_project_files_are_refused_before_any_run(
     what: str, tmp_path: Path, tmpdir_env
 ) -> None:
     proj = git_repo(tmp_path) if what == "tracked file" else project_copy(tmp_path)
-    target = proj / ("data" if what == "directory" else "log_it.py")
+    target = {"directory": proj / "data", "project directory": proj}.get(what, proj / "log_it.py")
     if what == "directory":
         target.mkdir()
         (target / "inside.txt").write_text("secret")

@@ -7,6 +7,7 @@ bug → a short message plus the path of a log file holding the traceback, exit 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -186,7 +187,22 @@ def _end_process(code: int) -> None:
     os._exit(code)
 
 
+def _undecodable_argument(argv: list[str]) -> str | None:
+    """The first argument that is not valid UTF-8 (Python keeps such bytes as surrogates,
+    which no store, log or terminal can take), shown with its bytes escaped."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return os.fsencode(arg).decode("utf-8", "backslashreplace")
+    return None
+
+
 def _main(argv: list[str] | None) -> None:
+    bad = _undecodable_argument(sys.argv[1:] if argv is None else argv)
+    if bad is not None:
+        click.echo(_printable(f"Error: argument {bad!r} is not valid UTF-8; re-type it"), err=True)
+        sys.exit(2)
     try:
         cli.main(args=argv, prog_name="satchel", standalone_mode=False)
     except click.exceptions.Abort:

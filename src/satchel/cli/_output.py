@@ -61,10 +61,11 @@ def emit(
 ) -> None:
     """Print ``rows`` as ``output``; JSON prints ``json_obj`` when given, else the rows.
     ``keep``: table columns never truncated (ids)."""
+    # color=True: click would strip ANSI sequences from piped output, and JSON/CSV stay exact
     if output == "json":
-        click.echo(to_json(rows if json_obj is None else json_obj))
+        click.echo(to_json(rows if json_obj is None else json_obj), color=True)
     elif output == "csv":
-        click.echo(to_csv(rows, columns), nl=False)
+        click.echo(to_csv(rows, columns), nl=False, color=True)
     elif not rows and empty:
         click.echo(empty, err=True)
     else:

@@ -55,6 +55,8 @@ def fetch_project(
             raise FetchError(f"--version is not supported for zip archives ({given})")
         return fetch_zip.fetch_zip(given, base, subdir)
     local = _local_path(base)
+    if local is not None and local.is_dir():
+        _check_readable(local, given)
     if local is not None and local.is_dir() and not fetch_git.is_bare_repo(local):
         return _fetch_local(given, local, subdir, version, cache_dir)
     if local is not None and not local.is_dir():
@@ -67,6 +69,17 @@ def fetch_project(
         f"{given!r} is neither an existing directory nor a git repository URL "
         "(https://, ssh://, git@host:org/repo.git, git://, file://); check the path"
     )
+
+
+def _check_readable(path: Path, given: str) -> None:
+    try:
+        with os.scandir(path):
+            (path / "HEAD").is_file()  # a searchable directory too, not only a listable one
+    except PermissionError:
+        raise FetchError(
+            f"cannot read {path.name} ({given}): permission denied; make it readable "
+            f"(chmod u+rx {path})"
+        ) from None
 
 
 def _fetch_local(
