@@ -45,6 +45,32 @@ def test_a_pyenv_version_off_path_is_found(tmp_path: Path, monkeypatch: pytest.M
     assert found.version.startswith(minor + ".")
 
 
+@pytest.mark.parametrize("layout", ["uv-managed", "pythonX.Y on PATH"])
+def test_uv_managed_and_versioned_names_are_found(
+    layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version, real = _another_real_python()
+    minor = ".".join(version.split(".")[:2])
+    path = [os.path.dirname(sys.executable)]
+    if layout == "uv-managed":  # `uv python install` puts it here, not on PATH
+        folder = tmp_path / "uv-python" / f"cpython-{version}-linux-x86_64-gnu" / "bin"
+        folder.mkdir(parents=True)
+        (folder / "python3").symlink_to(real)
+        monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "uv-python"))
+        expected = folder / "python3"
+    else:  # only a versioned name, as some distributions and installers leave it
+        folder = tmp_path / "bin"
+        folder.mkdir()
+        (folder / f"python{minor}").symlink_to(real)
+        path.append(str(folder))
+        expected = folder / f"python{minor}"
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("PATH", os.pathsep.join(path))
+    found = find_python(minor, where="python_env.yaml")
+    assert found.version.startswith(minor + ".")
+    assert found.path == expected or found.path.resolve() == real.resolve()
+
+
 def test_a_missing_version_with_downloads_off_is_one_line(monkeypatch) -> None:
     assert os.environ["SATCHEL_PYTHON_DOWNLOADS"] == "never"  # conftest: tests never download
     assert not downloads_allowed()
