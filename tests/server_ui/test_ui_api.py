@@ -9,7 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 from ui_harness import STEPS, make_sweep, sweep_rmse
 
-from satchel.server.ui import ROUTES, create_app
+from satchel.server.routes import UI_ROUTES, Permission
+from satchel.server.ui import create_app
 from satchel.server.ui.web import CSRF_COOKIE, CSRF_HEADER
 from satchel.tracking.client import Client
 
@@ -32,8 +33,11 @@ def post(web: TestClient, url: str, body: dict[str, Any]) -> Any:
 
 
 def test_every_route_declares_a_permission() -> None:
-    assert {r.permission for r in ROUTES} == {"READ", "EDIT"}
-    assert all(r.permission == "EDIT" for r in ROUTES if r.method == "POST")
+    public = {r.path for r in UI_ROUTES if r.permission is Permission.PUBLIC}
+    assert public == {"/ui-static/{name}", "/favicon.ico"}
+    writes = [r for r in UI_ROUTES if r.methods == ("POST",)]
+    assert writes and all(r.kind == "write" for r in writes)
+    assert all(r.permission in (Permission.EDIT, Permission.MANAGE) for r in writes)
 
 
 def test_runs_json_twin_filters_sorts_pages_and_nests(app: Any) -> None:

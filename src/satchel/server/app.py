@@ -28,7 +28,7 @@ from satchel.server.errors import RestError, error_body, from_satchel_error
 from satchel.server.params import Params
 from satchel.server.routes import ROUTES, RouteEntry
 
-__all__ = ["LOOPBACK_HOSTS", "Authorizer", "create_app", "open_context"]
+__all__ = ["LOOPBACK_HOSTS", "Authorizer", "HostCheck", "create_app", "open_context", "refusal"]
 
 log = logging.getLogger("satchel.server")
 
@@ -72,8 +72,13 @@ def create_app(
     table: list[BaseRoute] = [
         Route(e.path, _endpoint(ctx, e, authorizer, max_upload), methods=list(e.methods))
         for e in routes
+        if not e.is_ui
     ]
-    table += [*extra_routes, *(_ui_routes() if ui else [])]
+    table += extra_routes
+    if ui:
+        from satchel.server.ui import mount
+
+        table += mount([e for e in routes if e.is_ui], authorizer)
     app = Starlette(
         routes=table,
         exception_handlers={404: _not_found, 405: _not_allowed},
@@ -84,17 +89,12 @@ def create_app(
     return HostCheck(app, frozenset(allowed_hosts))
 
 
-def _ui_routes() -> list[BaseRoute]:
-    try:
-        from satchel.server.ui import routes as ui_routes  # the web UI, when present
-    except ImportError:
-        return []
-    return list(ui_routes())
-
-
 def _endpoint(
     ctx: ServerContext, entry: RouteEntry, authorizer: Authorizer | None, max_upload: int
 ) -> Callable[[Request], Any]:
+    handler = entry.handler
+    assert callable(handler), entry.path  # API handlers are functions; UI ones are mounted
+
     async def endpoint(request: Request) -> Response:
         try:
             params = await _params(request)
@@ -103,12 +103,12 @@ def _endpoint(
                 params["path"] = path
                 if authorizer is not None:
                     await run_in_threadpool(authorizer, request, entry, params)
-                response: Response = await entry.handler(ctx, request, path, max_upload)
+                response: Response = await handler(ctx, request, path, max_upload)
                 return response
             result = await run_in_threadpool(_call, ctx, entry, authorizer, request, params)
             return _json(result)
         except RestError as exc:
-            return _json(error_body(exc), exc.status)
+            return refusal(exc, _json(error_body(exc), exc.status))
         except SatchelError as exc:
             error = from_satchel_error(exc)
             return _json(error_body(error), error.status)
@@ -128,6 +128,7 @@ def _call(
 ) -> dict[str, Any]:
     if authorizer is not None:
         authorizer(request, entry, params)
+    assert callable(entry.handler)
     result: dict[str, Any] = entry.handler(ctx, params)
     after = getattr(authorizer, "after", None)  # e.g. the creator's grant, filtered listings
     if after is not None:
@@ -174,6 +175,14 @@ def _too_large() -> RestError:
     return RestError(
         "INVALID_PARAMETER_VALUE", f"request body larger than {MAX_JSON_BODY} bytes", 413
     )
+
+
+def refusal(error: RestError, response: Response) -> Response:
+    """A 401 says how to sign in (RFC 9110): a browser then asks for a user and a password
+    (or a token as the password); API clients send a Bearer token or Basic anyway."""
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Satchel", charset="UTF-8"'
+    return response
 
 
 def _json(payload: Any, status: int = 200) -> Response:

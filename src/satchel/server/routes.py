@@ -5,9 +5,14 @@ the resource it acts on (found in the request's parameters), so an authorizer
 (``create_app(authorizer=...)``) can decide every request in one place, deny by default.
 A test checks that no route lacks a declaration. Adding a route is one line here.
 
-Handlers of kind ``json`` are ``(ServerContext, Params) -> dict`` and run in a worker thread;
-``raw`` handlers (artifact bytes) are ``async (ServerContext, Request, path, max_upload) ->
-Response``.
+The REST API: handlers of kind ``json`` are ``(ServerContext, Params) -> dict`` and run in a
+worker thread; ``raw`` handlers (artifact bytes) are ``async (ServerContext, Request, path,
+max_upload) -> Response``. The web UI (``UI_ROUTES``, kinds ``page``, ``data``, ``write``,
+``static``): handlers are named ``"module.function"`` under ``satchel.server.ui`` (imported
+when the UI is mounted, so the API alone stays light) and take the request (writes also
+their JSON body); ``satchel.server.ui.mount`` turns the UI's path parameters, query and body
+into the parameters the authorizer reads (``experiment_ids``, ``experiment_id``, ``run_id``,
+``run_ids``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from typing import Any
 
 from satchel.server.api import artifacts, experiments, meta, runs, satchel
 
-__all__ = ["ROUTES", "Permission", "RouteEntry"]
+__all__ = ["API_ROUTES", "ROUTES", "UI_KINDS", "UI_ROUTES", "Permission", "RouteEntry"]
+
+UI_KINDS = frozenset({"page", "data", "write", "static"})
 
 
 class Permission(str, enum.Enum):
@@ -35,13 +42,22 @@ class Permission(str, enum.Enum):
 class RouteEntry:
     methods: tuple[str, ...]
     path: str
-    handler: Callable[..., Any]
+    handler: Callable[..., Any] | str  # a string: a UI handler, "module.function"
     permission: Permission
     # what the permission is checked on: "experiment" (experiment_id), "experiment_name",
-    # "experiments" (experiment_ids), "run" (run_id / run_uuid), "artifact" (the proxy
-    # path <exp>/<run>/...), "server" (nothing in particular: server-wide)
+    # "experiments" (experiment_ids), "run" (run_id / run_uuid), "runs" (run_ids),
+    # "artifact" (the proxy path <exp>/<run>/...), "server" (nothing in particular:
+    # server-wide; what it lists is filtered); "runs,experiment": both, the same level
     resource: str
     kind: str = "json"
+    # what a "server"-wide read lists, so the authorizer keeps only what the caller may
+    # read: "experiments" (result["experiments"]), "runs" (result["runs"], by run_id),
+    # "run_ids" (result["run_ids"]); UI pages filter their own listings (ui.web.readable)
+    listing: str = ""
+
+    @property
+    def is_ui(self) -> bool:
+        return self.kind in UI_KINDS
 
 
 _API = "/api/2.0/mlflow"
@@ -50,7 +66,7 @@ _PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 R, E, M = Permission.READ, Permission.EDIT, Permission.MANAGE
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 
-ROUTES: list[RouteEntry] = [
+API_ROUTES: list[RouteEntry] = [
     RouteEntry(GET, "/health", meta.health, Permission.PUBLIC, "server"),
     RouteEntry(GET, "/version", meta.version, Permission.PUBLIC, "server"),
     RouteEntry(GET, "/api/3.0/mlflow/server-info", meta.server_info, Permission.PUBLIC, "server"),
@@ -60,7 +76,14 @@ ROUTES: list[RouteEntry] = [
     RouteEntry(
         GET, f"{_API}/experiments/get-by-name", experiments.get_by_name, R, "experiment_name"
     ),
-    RouteEntry(BOTH, f"{_API}/experiments/search", experiments.search, R, "server"),
+    RouteEntry(
+        BOTH,
+        f"{_API}/experiments/search",
+        experiments.search,
+        R,
+        "server",
+        listing="experiments",
+    ),
     RouteEntry(POST, f"{_API}/experiments/update", experiments.update, M, "experiment"),
     RouteEntry(POST, f"{_API}/experiments/delete", experiments.delete, M, "experiment"),
     RouteEntry(POST, f"{_API}/experiments/restore", experiments.restore, M, "experiment"),
@@ -90,12 +113,59 @@ ROUTES: list[RouteEntry] = [
     RouteEntry(POST, f"{_API}/logged-models/search", meta.logged_models_search, R, "experiments"),
     # Satchel's own client: liveness, atomic end, run-id prefixes
     RouteEntry(POST, f"{_OWN}/runs/heartbeat", satchel.heartbeat, E, "run"),
-    RouteEntry(GET, f"{_OWN}/runs/running-owners", satchel.running_owners, R, "server"),
+    RouteEntry(
+        GET, f"{_OWN}/runs/running-owners", satchel.running_owners, R, "server", listing="runs"
+    ),
     RouteEntry(POST, f"{_OWN}/runs/terminate-if-running", satchel.terminate_if_running, E, "run"),
-    RouteEntry(GET, f"{_OWN}/runs/ids-with-prefix", satchel.ids_with_prefix, R, "server"),
+    RouteEntry(
+        GET,
+        f"{_OWN}/runs/ids-with-prefix",
+        satchel.ids_with_prefix,
+        R,
+        "server",
+        listing="run_ids",
+    ),
     # the artifact proxy
     RouteEntry(GET, _PROXY, artifacts.list_proxy, R, "artifact"),
     RouteEntry(("PUT",), _PROXY + "/{path:path}", artifacts.upload, E, "artifact", "raw"),
     RouteEntry(GET, _PROXY + "/{path:path}", artifacts.download, R, "artifact", "raw"),
     RouteEntry(("DELETE",), _PROXY + "/{path:path}", artifacts.delete, M, "artifact", "raw"),
 ]
+
+# The web UI. Moving runs needs MANAGE on their experiments and on the target (a move takes
+# a run out of one experiment, like a delete, and into another).
+P = Permission.PUBLIC
+PAGE, DATA, WRITE, STATIC = "page", "data", "write", "static"
+_UI_EXP, _UI_RUN = "/ui-api/experiments/{id}", "/ui-api/runs/{run_id}"
+UI_ROUTES: list[RouteEntry] = [
+    RouteEntry(GET, "/", "pages.home", R, "server", PAGE),
+    RouteEntry(GET, "/experiments/{ids}", "pages.experiment_page", R, "experiments", PAGE),
+    RouteEntry(GET, "/experiments/{ids}/runs.csv", "pages.runs_csv", R, "experiments", DATA),
+    RouteEntry(GET, "/runs/{run_id}", "pages.run_page", R, "run", PAGE),
+    RouteEntry(GET, "/runs/{run_id}/preview", "pages.preview_fragment", R, "run", PAGE),
+    RouteEntry(GET, "/runs/{run_id}/artifact", "pages.artifact_raw", R, "run", DATA),
+    RouteEntry(GET, "/compare", "pages.compare_page", R, "runs", PAGE),
+    RouteEntry(GET, "/ui-static/{name}", "static.asset", P, "server", STATIC),
+    RouteEntry(GET, "/favicon.ico", "static.favicon", P, "server", STATIC),
+    RouteEntry(GET, "/ui-api/experiments", "api.experiments_json", R, "server", DATA),
+    RouteEntry(GET, "/ui-api/experiments/{ids}/runs", "api.runs_json", R, "experiments", DATA),
+    RouteEntry(GET, "/ui-api/experiments/{ids}/keys", "api.keys_json", R, "experiments", DATA),
+    RouteEntry(GET, "/ui-api/runs/{run_id}", "api.run_json", R, "run", DATA),
+    RouteEntry(GET, "/ui-api/runs/{run_id}/artifacts", "api.artifacts_json", R, "run", DATA),
+    RouteEntry(GET, f"{_UI_RUN}/metric-ranges", "api.metric_ranges_json", R, "run", DATA),
+    RouteEntry(GET, "/ui-api/runs/{run_id}/preview", "api.preview_json", R, "run", DATA),
+    RouteEntry(GET, "/ui-api/metric-history", "api.metric_history_json", R, "runs", DATA),
+    RouteEntry(GET, "/ui-api/compare", "api.compare_json", R, "runs", DATA),
+    RouteEntry(POST, "/ui-api/experiments", "api.create_experiment", E, "server", WRITE),
+    RouteEntry(POST, f"{_UI_EXP}/rename", "api.rename_experiment", M, "experiment", WRITE),
+    RouteEntry(POST, f"{_UI_EXP}/delete", "api.delete_experiment", M, "experiment", WRITE),
+    RouteEntry(POST, f"{_UI_EXP}/restore", "api.restore_experiment", M, "experiment", WRITE),
+    RouteEntry(POST, "/ui-api/runs/delete", "api.delete_runs", M, "runs", WRITE),
+    RouteEntry(POST, "/ui-api/runs/restore", "api.restore_runs", M, "runs", WRITE),
+    RouteEntry(POST, "/ui-api/runs/move", "api.move_runs", M, "runs,experiment", WRITE),
+    RouteEntry(POST, "/ui-api/runs/{run_id}/tags", "api.set_tag", E, "run", WRITE),
+    RouteEntry(POST, "/ui-api/runs/{run_id}/tags/delete", "api.delete_tag", E, "run", WRITE),
+    RouteEntry(POST, "/ui-api/runs/{run_id}/description", "api.set_description", E, "run", WRITE),
+]
+
+ROUTES: list[RouteEntry] = [*API_ROUTES, *UI_ROUTES]

@@ -40,6 +40,8 @@ def _experiment_named(context: ServerContext) -> Any:
 
 
 class Authorizer:
+    """Decides every route of the routes table (the REST API and the web UI alike)."""
+
     def __init__(self, context: ServerContext, policy: Policy) -> None:
         self.context = context
         self.policy = policy
@@ -55,22 +57,39 @@ class Authorizer:
             raise RestError(exc.error_code, exc.message) from None
         request.state.principal = principal
 
+    # -- after the handler: what both faces share ------------------------------------------
+    def readable(self, request: Any, experiment_ids: list[str]) -> set[str]:
+        """The experiments among ``experiment_ids`` the request's caller may read."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:
+            return set()  # never authorized: nothing is readable
+        return self.policy.visible(principal, experiment_ids)
+
+    def created(self, request: Any, experiment_id: str) -> None:
+        """The creator of an experiment manages it."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is not None and not principal.is_admin:
+            self.policy.auth.grant("user:" + principal.username, int(experiment_id), Level.MANAGE)
+
     def after(self, request: Any, entry: Any, params: Any, result: dict[str, Any]) -> dict:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:
             return result
-        if entry.path.endswith("/experiments/create") and not principal.is_admin:
-            exp_id = int(result["experiment_id"])
-            self.policy.auth.grant("user:" + principal.username, exp_id, Level.MANAGE)
-        if entry.path.endswith("/experiments/search") and "experiments" in result:
-            ids = [str(e.get("experiment_id")) for e in result["experiments"]]
-            visible = self.policy.visible(principal, ids)
-            result = {
-                **result,
-                "experiments": [
-                    e for e in result["experiments"] if str(e.get("experiment_id")) in visible
-                ],
-            }
+        if entry.path.endswith("/experiments/create"):
+            self.created(request, str(result["experiment_id"]))
+        if entry.listing == "experiments" and "experiments" in result:
+            items = result["experiments"]
+            visible = self.readable(request, [str(e.get("experiment_id")) for e in items])
+            return {**result, "experiments": [
+                e for e in items if str(e.get("experiment_id")) in visible
+            ]}  # fmt: skip
+        if entry.listing == "runs" and "runs" in result:
+            items = result["runs"]
+            runs = self.policy.readable_runs(principal, [str(r.get("run_id")) for r in items])
+            return {**result, "runs": [r for r in items if str(r.get("run_id")) in runs]}
+        if entry.listing == "run_ids" and "run_ids" in result:
+            runs = self.policy.readable_runs(principal, [str(r) for r in result["run_ids"]])
+            return {**result, "run_ids": [r for r in result["run_ids"] if r in runs]}
         return result
 
 

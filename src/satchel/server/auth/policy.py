@@ -169,7 +169,17 @@ class Policy:
         granted = self.auth.levels(principal, ids)
         return {str(e) for e, lvl in granted.items() if lvl >= Level.READ}
 
+    def readable_runs(self, principal: Principal, run_ids: list[str]) -> set[str]:
+        """The runs among ``run_ids`` the principal may read (a missing run: not readable)."""
+        if principal.is_admin or self.auth.default_level() >= Level.READ:
+            return set(run_ids)
+        experiments = {r: self.experiment_of_run(r) for r in dict.fromkeys(run_ids)}
+        visible = self.visible(principal, [e for e in set(experiments.values()) if e])
+        return {r for r, e in experiments.items() if e in visible}
+
     def _experiments(self, resource: str, params: Mapping[str, Any]) -> list[str | None]:
+        if "," in resource:  # several resources, each needing the route's level
+            return [e for part in resource.split(",") for e in self._experiments(part, params)]
         if resource == "experiment":
             return [_one(params, "experiment_id")]
         if resource == "experiments":
@@ -181,6 +191,11 @@ class Policy:
         if resource == "run":
             run_id = _one(params, "run_id") or _one(params, "run_uuid")
             return [self.experiment_of_run(run_id) if run_id else None]
+        if resource == "runs":
+            ids = params.get("run_ids") or []
+            return [
+                self.experiment_of_run(str(r)) for r in (ids if isinstance(ids, list) else [ids])
+            ]
         if resource == "artifact":  # a path outside any experiment: the default level
             return [experiment_of_artifact(_one(params, "path") or "") or "-"]
         raise AuthError("PERMISSION_DENIED", f"route resource {resource!r} has no rule: refused")

@@ -18,7 +18,7 @@ from satchel.server.ui.compare import compare_runs
 from satchel.server.ui.pages import experiment_ids
 from satchel.server.ui.runview import DESCRIPTION_TAG, metric_ranges_dict, run_detail
 from satchel.server.ui.sidebar import experiments_list
-from satchel.server.ui.web import UserInputError, client_of, json_response
+from satchel.server.ui.web import UserInputError, client_of, created, json_response, readable
 from satchel.tracking.serialize import experiment_to_dict
 
 MAX_BATCH = 1000
@@ -28,6 +28,7 @@ MAX_BATCH = 1000
 def experiments_json(request: Request) -> Response:
     args = request.query_params
     found = experiments_list(client_of(request), args.get("q", ""), args.get("deleted") == "1")
+    found = readable(request, found)
     return json_response({"experiments": [experiment_to_dict(e) for e in found]})
 
 
@@ -90,6 +91,7 @@ def _run_ids(body: dict[str, Any]) -> list[str]:
 
 def create_experiment(request: Request, body: dict[str, Any]) -> Response:
     exp_id = client_of(request).create_experiment(_text(body, "name").strip())
+    created(request, exp_id)
     return json_response({"ok": True, "experiment_id": exp_id})
 
 

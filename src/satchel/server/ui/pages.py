@@ -18,7 +18,7 @@ from satchel.server.ui import charts, previews, tables
 from satchel.server.ui.compare import compare_runs
 from satchel.server.ui.runview import run_detail
 from satchel.server.ui.sidebar import experiments_list
-from satchel.server.ui.web import UserInputError, client_of, render
+from satchel.server.ui.web import UserInputError, client_of, readable, render
 
 __all__ = [
     "artifact_raw",
@@ -50,14 +50,14 @@ def sidebar(request: Request) -> dict[str, Any]:
     search = request.query_params.get("q", "")
     deleted = request.query_params.get("deleted") == "1"
     return {
-        "sidebar_experiments": experiments_list(client, search, deleted),
+        "sidebar_experiments": readable(request, experiments_list(client, search, deleted)),
         "sidebar_search": search,
         "sidebar_deleted": deleted,
     }
 
 
 def home(request: Request) -> Response:
-    found = experiments_list(client_of(request))
+    found = readable(request, experiments_list(client_of(request)))
     target = found[0].experiment_id if found else "0"
     return RedirectResponse(f"/experiments/{target}", status_code=302)
 
@@ -83,7 +83,7 @@ def experiment_page(request: Request) -> Response:
         keys=keys,
         error=error,
         fixed=tables.FIXED,
-        all_experiments=experiments_list(client),
+        all_experiments=readable(request, experiments_list(client)),
         page={
             "kind": "experiment",
             "experiment_ids": ids,

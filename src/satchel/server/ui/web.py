@@ -7,6 +7,11 @@
 - CSRF: a random token in a SameSite=Strict cookie, echoed by app.js in the
   ``X-Satchel-CSRF`` header of every write (JSON bodies only); a cross-site page can neither
   read the cookie nor set the header, and a foreign Origin is refused outright.
+- Auth (``satchel server`` with auth on): every route passes the server's authorizer with
+  the permission the routes table declares, on the experiments and runs named by its path,
+  query and body (``authorization_params``); a signed-out browser gets a 401 with a Basic
+  challenge (the browser asks for a user and a password or token), a refusal 403; listings
+  keep only what the caller may read (``readable``).
 """
 
 from __future__ import annotations
@@ -24,17 +29,24 @@ from starlette.responses import HTMLResponse, Response
 
 from satchel.cli._output import json_safe
 from satchel.errors import AlreadyExistsError, NotFoundError, SatchelError
+from satchel.server.app import refusal
+from satchel.server.errors import RestError
+from satchel.server.params import Params
 from satchel.tracking.client import Client
+from satchel.tracking.entities import Experiment
 
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_HEADER",
     "PAGE_CSP",
     "UserInputError",
+    "authorization_params",
     "client_of",
+    "created",
     "guarded",
     "json_body",
     "json_response",
+    "readable",
     "render",
 ]
 
@@ -140,24 +152,72 @@ async def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _ids(value: Any) -> list[str]:
+    return [str(i) for i in value] if isinstance(value, list) else []
+
+
+def authorization_params(request: Request, body: dict[str, Any] | None) -> Params:
+    """What the authorizer checks: every experiment and run the UI handlers read from this
+    request's path, query and body (a superset: nothing a handler acts on goes unchecked)."""
+    path, query = request.path_params, request.query_params
+    runs = [*query.get("runs", "").split(","), *query.getlist("run")]
+    runs += _ids((body or {}).get("run_ids"))
+    params = Params(
+        experiment_ids=[i for i in str(path.get("ids", "")).split(",") if i],
+        run_ids=[r for r in runs if r],
+    )
+    if "run_id" in path:
+        params["run_id"] = path["run_id"]
+    target = path.get("id", (body or {}).get("experiment_id"))
+    if target is not None:
+        params["experiment_id"] = str(target)
+    return params
+
+
+def readable(request: Request, experiments: list[Experiment]) -> list[Experiment]:
+    """The experiments the caller may read (all of them when the server has no auth)."""
+    authorizer = getattr(request.state, "authorizer", None)
+    if authorizer is None:
+        return experiments
+    keep = authorizer.readable(request, [e.experiment_id for e in experiments])
+    return [e for e in experiments if e.experiment_id in keep]
+
+
+def created(request: Request, experiment_id: str) -> None:
+    """The caller created this experiment (with auth: they now manage it)."""
+    authorizer = getattr(request.state, "authorizer", None)
+    if authorizer is not None:
+        authorizer.created(request, experiment_id)
+
+
 ReadHandler = Callable[[Request], Response]
 WriteHandler = Callable[[Request, dict[str, Any]], Response]
 
 
 def guarded(
-    handler: ReadHandler | WriteHandler, write: bool = False, page: bool = False
+    handler: ReadHandler | WriteHandler, entry: Any, authorizer: Any = None
 ) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint around a plain handler, run in a worker thread (store calls block):
-    writes get the CSRF check and their JSON body; user errors become 400/403/404/409, as
-    JSON or, for pages, as the error page."""
+    writes get the CSRF check and their JSON body, then the authorizer decides (the routes
+    table's ``entry`` says what is needed); refusals and user errors become 400/401/403/404/409,
+    as JSON or, for pages, as the error page."""
+    write, page = entry.kind == "write", entry.kind == "page"
 
     async def endpoint(request: Request) -> Response:
         try:
+            body = None
             if write:
                 check_csrf(request)
                 body = await json_body(request)
+            if authorizer is not None:
+                request.state.authorizer = authorizer
+                params = authorization_params(request, body)
+                await run_in_threadpool(authorizer, request, entry, params)
+            if write:
                 return await run_in_threadpool(handler, request, body)  # type: ignore[arg-type]
             return await run_in_threadpool(handler, request)  # type: ignore[arg-type]
+        except RestError as exc:  # the authorizer's refusal: 401, 403 or 429
+            return refusal(exc, _error(request, exc.status, exc.message, None, page))
         except PermissionError as exc:
             return _error(request, 403, str(exc), None, page)
         except NotFoundError as exc:
