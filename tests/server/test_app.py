@@ -81,7 +81,8 @@ def test_replayed_writes_are_stored_once(served: tuple[str, SqliteStore]) -> Non
         ({"Host": "127.0.0.1"}, 200),
         ({"Host": "[::1]:5000"}, 200),
         ({"Host": "127.0.0.1", "Origin": "http://evil.example"}, 403),
-        ({"Host": "127.0.0.1", "Origin": "http://localhost:5000"}, 200),
+        ({"Host": "localhost:5000", "Origin": "http://localhost:5000"}, 200),
+        ({"Host": "127.0.0.1:5000", "Origin": "http://localhost:8888"}, 403),  # another app
     ],
 )
 def test_host_and_origin_checked_on_loopback(
@@ -92,6 +93,24 @@ def test_host_and_origin_checked_on_loopback(
     assert got == status
     if status == 403:
         assert body["error_code"] == "PERMISSION_DENIED"
+
+
+def test_cross_site_requests_refused_on_any_interface(tmp_path: Path) -> None:
+    # a team server accepts any Host, but a browser page from elsewhere may not use the
+    # credentials its browser keeps for the server (no preflight for a text/plain POST)
+    store = SqliteStore(str(tmp_path / "satchel.db"), str(tmp_path / "artifacts"))
+    context = ServerContext(store, str(tmp_path / "artifacts"), f"sqlite:///{tmp_path}/x.db")
+    with BackgroundServer(create_app(context=context, allowed_hosts=None)) as url:
+        path = f"{API}/experiments/create"
+        evil = {"Host": "team.example:443", "Origin": "https://evil.example", "Content-Type":
+                "text/plain"}  # fmt: skip
+        assert call(url, "POST", path, {"name": "x"}, headers=evil)[0] == 403
+        same = {"Host": "team.example:443", "Origin": "https://team.example:443"}
+        assert call(url, "POST", path, {"name": "y"}, headers=same)[0] == 200
+        assert call(url, "POST", path, {"name": "z"}, headers={"Host": "team.example"})[0] == 200
+    names = {e.name for e in store.search_experiments()}
+    assert {"y", "z"} <= names and "x" not in names
+    store.close()
 
 
 def test_request_size_limits(served: tuple[str, SqliteStore]) -> None:

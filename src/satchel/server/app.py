@@ -66,7 +66,8 @@ def create_app(
     ui: bool = True,
 ) -> ASGIApp:
     """The server's ASGI app. ``allowed_hosts=None`` accepts any Host header (a server bound
-    to a public interface, behind its own name); by default only loopback names pass.
+    to a public interface, behind its own name); by default only loopback names pass. A
+    browser's cross-site request (its Origin is not the Host) is refused either way.
     ``ui=False``: no web UI (the MLflow bridge's per-run endpoint)."""
     ctx = context or open_context(backend_store_uri, artifacts_destination)
     table: list[BaseRoute] = [
@@ -84,9 +85,7 @@ def create_app(
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
     app.state.context = ctx
-    if allowed_hosts is None:
-        return app
-    return HostCheck(app, frozenset(allowed_hosts))
+    return HostCheck(app, None if allowed_hosts is None else frozenset(allowed_hosts))
 
 
 def _endpoint(
@@ -201,11 +200,12 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
 
 
 class HostCheck:
-    """Refuse requests whose Host (or Origin, when a browser sends one) is not an allowed name:
-    a web page on another site cannot reach a server bound to loopback through DNS
-    rebinding, nor post to it cross-site."""
+    """Refuse requests whose Host is not an allowed name (``allowed=None``: any), and
+    browser requests from another site (an Origin header naming another host and port
+    than the Host): a web page elsewhere cannot reach a server bound to loopback through
+    DNS rebinding, nor post to a team server with the credentials its browser keeps."""
 
-    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, allowed: frozenset[str] | None) -> None:
         self.app = app
         self.allowed = allowed
 
@@ -214,8 +214,12 @@ class HostCheck:
             headers = dict(scope["headers"])
             host = headers.get(b"host", b"").decode("latin-1")
             origin = headers.get(b"origin", b"").decode("latin-1")
-            if not self._ok(host) or (origin and not self._ok(_origin_host(origin))):
-                what = f"Host {host!r}" if not self._ok(host) else f"Origin {origin!r}"
+            what = None
+            if not self._ok(host):
+                what = f"Host {host!r}"
+            elif origin and _origin_host(origin).lower() != host.lower():
+                what = f"Origin {origin!r}"
+            if what is not None:
                 response = _json(
                     {"error_code": "PERMISSION_DENIED", "message": f"{what} is not allowed"}, 403
                 )
@@ -224,6 +228,8 @@ class HostCheck:
         await self.app(scope, receive, send)
 
     def _ok(self, host: str) -> bool:
+        if self.allowed is None:
+            return True
         name = host.rpartition(":")[0] if host.count(":") == 1 or "]:" in host else host
         return name.lower() in self.allowed
 
