@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from conftest import run_cli
+from satchel.tracking.entities import Metric
 from satchel.tracking.store import migrations
 from satchel.tracking.store.sqlite import SqliteStore
 
@@ -67,6 +68,27 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch) -> None:
         raise AssertionError("the broken migration should fail")
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok_table'").fetchone() is None
     assert migrations.applied_versions(conn) == set()
+
+
+def test_nan_points_stored_twice_before_migration_6_are_kept_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    db = tmp_path / "s.db"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 5)
+    store = SqliteStore(str(db), str(tmp_path / "a"))
+    run_id = store.create_run("0", "u", 1).info.run_id
+    for _ in range(3):  # a client's replays, each stored (NULL != NULL in the old key)
+        store.log_batch(run_id, metrics=[Metric("m", float("nan"), 5, 1), Metric("m", 1.0, 5, 2)])
+    assert len(store.get_metric_history(run_id, "m")) == 4
+    store.close()
+    monkeypatch.undo()
+    store = SqliteStore(str(db), str(tmp_path / "a"))
+    history = store.get_metric_history(run_id, "m")
+    assert [(m.step, repr(m.value)) for m in history] == [(1, "nan"), (2, "1.0")]
+    store.log_metric(run_id, Metric("m", float("nan"), 5, 1))
+    assert len(store.get_metric_history(run_id, "m")) == 2
+    store.close()
 
 
 def _store_with_a_run(tmp_path: Path) -> Path:

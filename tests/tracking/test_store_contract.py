@@ -352,6 +352,20 @@ def test_replayed_metric_is_stored_once(store: Store) -> None:
     assert store.get_run(run_id).data.metrics == {"loss": 0.4}
 
 
+def test_replayed_nan_and_inf_are_stored_once(store: Store) -> None:
+    # NaN != NaN: a unique key over the value must still see two NaN points as the same
+    run_id = store.create_run("0", "u", now()).info.run_id
+    batch = [Metric("loss", float("nan"), 1000, 1), Metric("loss", float("inf"), 1000, 2)]
+    for _ in range(2):  # a client replaying after a lost answer
+        store.log_metric(run_id, Metric("loss", float("nan"), 1000, 0))
+        store.log_batch(run_id, metrics=batch)
+    store.log_metric(run_id, Metric("loss", 0.0, 1000, 0))  # not NaN: another point
+    history = store.get_metric_history(run_id, "loss")
+    assert [(m.step, repr(m.value)) for m in history] == [
+        (0, "nan"), (0, "0.0"), (1, "nan"), (2, "inf")
+    ]  # fmt: skip
+
+
 def test_search_runs_filters_orders_and_pages(store: Store) -> None:
     exp = store.create_experiment("search")
     ids = []

@@ -234,6 +234,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             PRIMARY KEY (run_uuid, name, digest))""",
         ),
     ),
+    (
+        6,
+        "metrics: a replayed NaN is stored once too",
+        # A NaN point is stored with value NULL (is_nan set), and a unique index sees two
+        # NULLs as different, so migration 3's key let a replayed NaN in twice. A partial
+        # unique index over NaN points alone closes that (tiny: it holds NaN rows only, and
+        # the covering metrics_unique stays as it is for history and chart reads).
+        (
+            """DELETE FROM metrics WHERE is_nan AND rowid NOT IN (SELECT min(rowid) FROM metrics
+            WHERE is_nan GROUP BY run_uuid, key, step, timestamp)""",
+            """CREATE UNIQUE INDEX metrics_nan_point
+            ON metrics (run_uuid, key, step, timestamp) WHERE is_nan""",
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
