@@ -20,13 +20,21 @@ from satchel.tracking.entities import Metric, Param, RunStatus, RunTag
 from satchel.tracking.store.postgres import PostgresStore
 from satchel.tracking.store.sqlite import SqliteStore
 
+TABLES = ("experiments", "runs", "params", "tags", "metrics", "latest_metrics", "run_inputs")
+
 
 def _counts(uri: str) -> dict[str, int]:
     with psycopg.connect(uri) as conn:
         return {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("experiments", "runs", "params", "tags", "metrics", "latest_metrics")
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES
         }
+
+
+def _dataset(name: str, context: str) -> dict:
+    return {
+        "tags": [{"key": "mlflow.data.context", "value": context}],
+        "dataset": {"name": name, "digest": f"d-{name}", "source_type": "code", "source": "{}"},
+    }
 
 
 def _runs_json(uri: str) -> list:
@@ -47,6 +55,7 @@ def _small_store(root: Path) -> SqliteStore:
             params=[Param("alpha", str(n))],
             tags=[RunTag("k", "v")],
         )
+        store.log_inputs(run_id, [_dataset(f"train{n}", "training"), _dataset("eval", "eval")])
         store.update_run_info(run_id, status=RunStatus.FINISHED, end_time=2000 + n)
         artifacts = root / "artifacts" / exp / run_id / "artifacts"
         (artifacts / "plots").mkdir(parents=True)
@@ -67,12 +76,14 @@ def test_copy_twice_duplicates_nothing_and_moves_artifacts(
     again = run_cli("db", "copy", "--from", str(tmp_path / "src"), "--to", postgres_uri)
     assert again.returncode == 0 and "0 artifact files" in again.stdout
     assert _counts(postgres_uri) == counts
-    assert counts["metrics"] == 12 and counts["runs"] == 3
+    assert counts["metrics"] == 12 and counts["runs"] == 3 and counts["run_inputs"] == 6
 
     dest = PostgresStore(postgres_uri)
     for run in source.search_runs(["1"], None, max_results=10):
         copied = dest.get_run(run.info.run_id)
         assert copied.data == run.data
+        inputs = dest.get_run_inputs(run.info.run_id)
+        assert inputs == source.get_run_inputs(run.info.run_id) and len(inputs) == 2
         assert copied.info.artifact_uri.startswith("file://" + str(tmp_path / "team-artifacts"))
         assert dest.get_metric_history(run.info.run_id, "loss") == source.get_metric_history(
             run.info.run_id, "loss"

@@ -1,5 +1,5 @@
-"""``satchel db copy``: a store's experiments, runs, params, tags, full metric history and
-artifacts into a PostgreSQL store, keeping every id.
+"""``satchel db copy``: a store's experiments, runs, params, tags, full metric history, run
+inputs (datasets) and artifacts into a PostgreSQL store, keeping every id.
 
 Idempotent: every row is an upsert keyed on its identity (metric points on MLflow's point
 key), so copying twice stores nothing twice. Resumable: runs go over in chunks, one
@@ -73,6 +73,11 @@ class _Source:
             "latest": self.rows(
                 "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics "  # noqa: S608
                 + where,
+                ids,
+            ),
+            "inputs": self.rows(
+                "SELECT run_uuid, name, digest, input FROM run_inputs "  # noqa: S608
+                f"{where} ORDER BY run_uuid, {self.arrival}",
                 ids,
             ),
         }

@@ -57,6 +57,11 @@ _UPSERT_LATEST = (
     "value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, "
     "step = excluded.step"
 )
+_UPSERT_INPUTS = (  # in the source's order of arrival (unnest keeps it), as reads list them
+    "INSERT INTO run_inputs (run_uuid, name, digest, input) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+    "ON CONFLICT (run_uuid, name, digest) DO UPDATE SET input = excluded.input"
+)
 _SET_PROGRESS = (
     "INSERT INTO store_settings VALUES (%s, %s) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -110,6 +115,8 @@ def write_runs(
         conn.execute(_INSERT_METRICS, columns(_metric_rows(details["metrics"])))
     if details["latest"]:
         conn.execute(_UPSERT_LATEST, columns(_metric_rows(details["latest"])))
+    if details["inputs"]:
+        conn.execute(_UPSERT_INPUTS, columns(details["inputs"]))
     conn.execute(_SET_PROGRESS, (marker, last_run_id))
 
 
