@@ -255,3 +255,56 @@ def test_log_model_fails_with_one_clear_message_never_a_hang(server: str, tmp_pa
     )
     assert "FAILED" in out.stdout and "NOT_IMPLEMENTED" in out.stdout
     assert "log_model" in out.stdout
+
+
+def test_reserved_tags_refused_and_mlflow_system_tags_kept(server: str, tmp_path: Path) -> None:
+    # the REST API applies the Client's reserved-tag rule on every route that sets tags,
+    # while the mlflow client's own system tags (mlflow.*) keep working
+    out = run_mlflow(
+        """
+        import mlflow
+        from mlflow import MlflowClient
+        from mlflow.entities import RunTag
+        from mlflow.exceptions import MlflowException
+
+        c = MlflowClient()
+        exp = c.create_experiment("reserved-tags")
+        mlflow.set_experiment(experiment_id=exp)
+        with mlflow.start_run(run_name="sys-tags") as run:
+            mlflow.set_tags({"mlflow.note.content": "notes", "team": "a"})
+        refused = []
+        attempts = {
+            "set_tag": lambda: c.set_tag(run.info.run_id, "satchel.runner.pid", "1"),
+            "log_batch": lambda: c.log_batch(
+                run.info.run_id, tags=[RunTag("satchel.runner.pid", "1")]
+            ),
+            "create_run": lambda: c.create_run(exp, tags={"satchel.runner.pid": "1"}),
+            "experiment_tag": lambda: c.set_experiment_tag(exp, "satchel.runner.x", "1"),
+            "create_experiment": lambda: c.create_experiment(
+                "other", tags={"satchel.runner.x": "1"}
+            ),
+        }
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+            except MlflowException as exc:
+                if exc.error_code == "INVALID_PARAMETER_VALUE" and "reserved" in exc.message:
+                    refused.append(name)
+        print(run.info.run_id, ",".join(refused))
+        """,
+        server,
+        tmp_path,
+    )
+    run_id, refused = out.stdout.split()[-2:]
+    assert refused.split(",") == [
+        "set_tag", "log_batch", "create_run", "experiment_tag", "create_experiment"
+    ]  # fmt: skip
+    shown = run_cli("runs", "show", run_id, "-o", "json", "--tracking-uri", server)
+    run = json.loads(shown.stdout)
+    tags = kv(run["data"]["tags"])
+    assert tags["mlflow.runName"] == "sys-tags" and tags["mlflow.note.content"] == "notes"
+    assert tags["mlflow.user"] and tags["mlflow.source.name"] and tags["team"] == "a"
+    assert not any(k.startswith("satchel.runner.") for k in tags)
+    listed = run_cli("runs", "list", "--experiment-id", run["info"]["experiment_id"], "-o",
+                     "json", "--tracking-uri", server)  # fmt: skip
+    assert len(json.loads(listed.stdout)) == 1  # the refused create_run made no run

@@ -106,6 +106,7 @@ class Client(RegistryClient):
         tags: Mapping[str, Any] | None = None,
     ) -> str:
         str_tags = {k: str(v) for k, v in (tags or {}).items()}
+        _refuse_reserved_tags(str_tags)
         return self._store.create_experiment(name, artifact_location, str_tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -136,6 +137,7 @@ class Client(RegistryClient):
         self._store.restore_experiment(str(experiment_id))
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        _refuse_reserved_tags([key])
         self._store.set_experiment_tag(str(experiment_id), key, str(value))
 
     # -- runs --------------------------------------------------------------------------

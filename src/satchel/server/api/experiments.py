@@ -10,6 +10,7 @@ from satchel.server.errors import RestError
 from satchel.server.params import Params, invalid
 from satchel.tracking.entities import ViewType
 from satchel.tracking.serialize import experiment_to_dict
+from satchel.tracking.validation import refuse_reserved_tags
 
 __all__ = [
     "create",
@@ -43,6 +44,7 @@ def _tags(p: Params) -> dict[str, str]:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise invalid("tags", item, '{"key": ..., "value": ...} objects')
         tags[item["key"]] = str(item.get("value", ""))
+    refuse_reserved_tags(tags)
     return tags
 
 
@@ -110,8 +112,9 @@ def restore(ctx: ServerContext, p: Params) -> dict[str, Any]:
 
 
 def set_tag(ctx: ServerContext, p: Params) -> dict[str, Any]:
-    value = p.get("value")
-    ctx.store.set_experiment_tag(p.need("experiment_id"), p.need("key"), str(value or ""))
+    value, key = p.get("value"), p.need("key")
+    refuse_reserved_tags([key])
+    ctx.store.set_experiment_tag(p.need("experiment_id"), key, str(value or ""))
     return {}
 
 
