@@ -1,7 +1,7 @@
 """`satchel server` serves the web UI at `/`, started as a user starts it (the CLI, a real
 socket): the home page leads to an experiment's page listing its runs, the JSON twin
 agrees, and the UI's assets come with their content types; with auth on, the same for a
-signed-in user."""
+signed-in user. `satchel ui` (no authentication) stays on loopback and checks the Host."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from tests.conftest import run_cli
 from tests.server.server_helpers import ServerProcess
-from ui_harness import sweep  # noqa: F401 - fixture
+from ui_harness import sweep, ui_url  # noqa: F401 - fixtures
 
 from satchel.server.auth.store import AuthStore
 from satchel.tracking.store.sqlite import SqliteStore
@@ -85,3 +86,15 @@ def test_server_with_auth_serves_the_ui_to_a_signed_in_user(
         walk_the_ui(server.url, sweep, {"Authorization": f"Basic {credentials}"})
     finally:
         assert server.stop() == 0
+
+
+def test_satchel_ui_stays_on_loopback_and_checks_the_host(
+    sweep: dict[str, Any],  # noqa: F811 - fixture
+    ui_url: str,  # noqa: F811 - fixture
+) -> None:
+    out = run_cli("ui", "--tracking-uri", sweep["uri"], "--host", "0.0.0.0")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "loopback only" in out.stderr and "satchel server --host 0.0.0.0" in out.stderr
+    url = ui_url.rstrip("/")
+    assert get(url, "/experiments/0", {})[0] == 200
+    assert get(url, "/experiments/0", {"Host": "rebound.example"})[0] == 403
