@@ -10,9 +10,11 @@ Reported as ratios (satchel's advantage).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -54,7 +56,9 @@ FILL_MLFLOW = textwrap.dedent("""
     store = SqlAlchemyStore(sys.argv[1], sys.argv[2])
     rng = random.Random(0)
     for i in range(N):
-        run = store.create_run("0", "u", i, [], None, None)
+        run = store.create_run(
+            experiment_id="0", user_id="u", start_time=i, tags=[], run_name=None
+        )
         store.log_batch(run.info.run_id, [Metric("rmse", rng.random(), 1, 0)], [], [])
     print(json.dumps({}))
 """)
@@ -89,7 +93,15 @@ def request(port: int, method: str, path: str, body: object = None) -> tuple[int
 
 def start(argv: list[str], port: int, cwd: Path) -> tuple[subprocess.Popen, float]:
     began = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # its own process group: mlflow server forks workers and job consumers that outlive a
+    # SIGTERM to the parent alone
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     while True:
         try:
             if request(port, "GET", "/health")[0] == 200:
@@ -136,11 +148,23 @@ def search_ms(port: int) -> float:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
+    """The server and every process it started (its process group), then nothing left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # still someone in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def measure(kind: str, python: Path, base: Path, env: dict[str, str]) -> dict[str, float]:
@@ -198,7 +222,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         base = Path(tmp)
         s = measure("satchel", theirs, base, env)
+        print("satchel:", json.dumps(s), file=sys.stderr, flush=True)
         m = measure("mlflow", theirs, base, env)
+        print("mlflow:", json.dumps(m), file=sys.stderr, flush=True)
     report(
         "server start and memory",
         [
