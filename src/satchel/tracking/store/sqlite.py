@@ -475,7 +475,8 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        from satchel.tracking.store.sqlite_search import runs_query
+        from satchel.tracking.store.sqlite_reads import SqlQuery
+        from satchel.tracking.store.sqlite_search import page_rows, runs_query
 
         ids = [str(e) for e in experiment_ids]
 
@@ -484,10 +485,22 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
                 probe = f"SELECT count(*) FROM ({sql} LIMIT ?)"  # noqa: S608 - built SQL
                 return int(conn.execute(probe, (*args, cap)).fetchone()[0]) < cap
 
-            query = runs_query(
-                ids, filter_string, run_view_type, max_results, order_by, page_token, few
-            )
-            return reads.run_page(conn, query)
+            def build(present_first: bool) -> SqlQuery:
+                return runs_query(
+                    ids,
+                    filter_string,
+                    run_view_type,
+                    max_results,
+                    order_by,
+                    page_token,
+                    few,
+                    present_first=present_first,
+                )
+
+            def fetch(query: SqlQuery) -> list[tuple]:
+                return conn.execute(query.sql, query.args).fetchall()
+
+            return reads.page_of(conn, *page_rows(build, fetch, order_by))
 
         return self.db.read(work)
 
