@@ -45,6 +45,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from satchel.tracking.store.sqlite_sampling import SampleCache
+
 __all__ = ["SqliteStore", "open_store"]
 
 _UPSERT_TAG = (
@@ -78,6 +80,7 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
         self.db_path = os.path.abspath(db_path)
         self.artifact_root = os.path.abspath(artifact_root)
         self.db = Database(self.db_path, on_create=self._ensure_default_experiment)
+        self._samples: SampleCache | None = None  # made on the first chart read
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.db_path!r})"
@@ -533,9 +536,18 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
     ) -> SampledHistory:
         from satchel.tracking.store import sqlite_sampling
 
+        if self._samples is None:
+            self._samples = sqlite_sampling.SampleCache()
+        cache = self._samples
+
         def work(conn: sqlite3.Connection) -> SampledHistory:
             self._require_run(conn, run_id)
-            points, sampled = sqlite_sampling.sampled_history(conn, run_id, key, lo, hi, buckets)
+            if lo is None and hi is None:  # a chart's first draw: the same every view
+                points, sampled = cache.sampled(conn, run_id, key, buckets)
+            else:
+                points, sampled = sqlite_sampling.sampled_history(
+                    conn, run_id, key, lo, hi, buckets
+                )
             return SampledHistory(run_id, key, points, sampled)
 
         return self.db.read(work)
