@@ -228,9 +228,9 @@ class MetricChart {
     this.series = [];
     this.busy = false;
     this.firstDraw = new Promise((resolve) => { this.drawnOnce = resolve; });
-    const redraw = () => this.draw();
-    for (const c of $$(".chart-metric")) c.addEventListener("change", () => this.load());
-    $("#chart-x").addEventListener("change", () => { this.lo = this.hi = null; this.draw(true); });
+    const redraw = () => { this.remember(); this.draw(); };
+    for (const c of $$(".chart-metric")) c.addEventListener("change", () => { this.remember(); this.load(); });
+    $("#chart-x").addEventListener("change", () => { this.remember(); this.lo = this.hi = null; this.draw(true); });
     $("#chart-smoothing").addEventListener("input", redraw);
     $("#chart-log").addEventListener("change", redraw);
     $("#chart-reset").addEventListener("click", () => { this.lo = this.hi = null; this.load(true); });
@@ -238,6 +238,19 @@ class MetricChart {
   }
 
   keys() { return $$(".chart-metric:checked").map((c) => c.value); }
+
+  // The settings go into the page's URL (the server renders the controls from it), so a
+  // view can be shared and survives a reload.
+  remember() {
+    const url = new URL(location.href);
+    for (const name of ["metric", "x", "smoothing", "log"]) url.searchParams.delete(name);
+    for (const k of this.keys()) url.searchParams.append("metric", k);
+    const x = $("#chart-x").value, smoothing = Number($("#chart-smoothing").value);
+    if (x !== "step") url.searchParams.set("x", x);
+    if (smoothing > 0) url.searchParams.set("smoothing", String(smoothing));
+    if ($("#chart-log").checked) url.searchParams.set("log", "1");
+    history.replaceState(history.state, "", url);
+  }
 
   async load(reset) {
     const keys = this.keys();
