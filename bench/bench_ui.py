@@ -131,8 +131,8 @@ def fill_satchel(store_dir: Path, data: list[dict[str, Any]]) -> tuple[str, str]
 
 
 def fill_postgres(server_uri: str, data: list[dict[str, Any]]) -> tuple[str, str]:
-    """A fresh database ``bench_ui_N`` on that server, through Satchel's migrations, then
-    COPY; ANALYZEd, as a team server's database is."""
+    """A fresh database ``bench_ui_N`` on that server (dropped after timing), through
+    Satchel's migrations, then COPY; ANALYZEd, as a team server's database is."""
     import psycopg
 
     from satchel.tracking.client import Client
@@ -152,6 +152,13 @@ def fill_postgres(server_uri: str, data: list[dict[str, Any]]) -> tuple[str, str
         conn.execute("ANALYZE")
         conn.commit()
     return uri, exp
+
+
+def drop_postgres(server_uri: str, n: int) -> None:
+    import psycopg
+
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS bench_ui_{n} WITH (FORCE)")
 
 
 def cached(cache: Path | None, base: Path, name: str, build: Any) -> Any:
@@ -336,9 +343,12 @@ def runs_page_bench(
         fixture = cached(cache, base, f"satchel-{n}", lambda d, data=data: fill_satchel(d, data))
         s_first, s_median, s_found = timed_satchel(f"{n:,} runs (SQLite)", *fixture)
         if postgres:
-            pg_first, pg_median, pg_found = timed_satchel(
-                f"{n:,} runs (PostgreSQL)", *fill_postgres(postgres, data)
-            )
+            try:
+                pg_first, pg_median, pg_found = timed_satchel(
+                    f"{n:,} runs (PostgreSQL)", *fill_postgres(postgres, data)
+                )
+            finally:
+                drop_postgres(postgres, n)
             assert pg_found == s_found, (pg_found, s_found)
             table.append((f"runs page, {n:,} runs, PostgreSQL", pg_median * 1000, pg_first * 1000))
         if mlflow_py is None or n > 10_000:

@@ -522,7 +522,16 @@ class PostgresStore(Store):
             def fetch(query: SqlQuery) -> list[tuple]:
                 return conn.execute(query.sql, query.args).fetchall()
 
-            return reads.page_of(conn, *page_rows(build, fetch, order_by))
+            def walk(query: SqlQuery) -> list[tuple]:
+                # An index walk that stops after a page: parallel workers only add their
+                # start-up (~50 ms) to a ~20 ms walk. For this query alone (a failure rolls
+                # the transaction back, setting included).
+                conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                rows = fetch(query)
+                conn.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+                return rows
+
+            return reads.page_of(conn, *page_rows(build, fetch, order_by, walk))
 
         return self.db.read(work)
 

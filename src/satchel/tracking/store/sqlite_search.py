@@ -317,16 +317,18 @@ def page_rows(
     build: Callable[[bool], SqlQuery],
     fetch: Callable[[SqlQuery], list[tuple]],
     order_by: Sequence[str] | None,
+    fetch_walk: Callable[[SqlQuery], list[tuple]] | None = None,
 ) -> tuple[SqlQuery, list[tuple]]:
     """The page's query and its rows (``limit + 1`` at most), for every SQL store.
-    ``build(present_first)`` compiles the query (see ``runs_query``); ``fetch`` runs it.
+    ``build(present_first)`` compiles the query (see ``runs_query``); ``fetch`` runs it
+    (``fetch_walk``, when given, runs the present_first one).
     When the first order key is a metric, param or tag, the present_first query runs first:
     if it fills the page, the page lies among runs holding the key and these are the full
     query's rows (found by walking the (key, value) index and stopping at the page's end,
     not by sorting every match); otherwise the full query runs."""
     if first_key_segment(order_by):
         segment = build(True)
-        rows = fetch(segment)
+        rows = (fetch_walk or fetch)(segment)
         if len(rows) > segment.limit:
             return segment, rows
     query = build(False)
