@@ -3,12 +3,14 @@ return the same runs, in the same order, across pages; and the store picks each 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from satchel.tracking.entities import Metric, Param, RunTag, ViewType
 from satchel.tracking.store import sqlite_reads as reads
 from satchel.tracking.store.sqlite import SqliteStore
-from satchel.tracking.store.sqlite_search import runs_query
+from satchel.tracking.store.sqlite_search import page_rows, runs_query
 
 FILTERS = [
     "metrics.rmse < 0.5",
@@ -186,3 +188,34 @@ def test_a_narrow_filter_sorts_its_few_candidates_instead_of_walking(
         present_first=True,
     )  # fmt: skip
     assert "r.run_uuid IN (SELECT" in narrow.sql and "LEFT JOIN latest_metrics" in narrow.sql
+
+
+@pytest.mark.parametrize("max_walk", [None, 0, 10, 30])
+def test_pages_past_max_walk_sort_and_still_equal_the_full_sort(
+    sparse: tuple[SqliteStore, str], max_walk: int | None
+) -> None:
+    db, exp = sparse
+    order = ["metrics.loss DESC"]
+    conn = db.db.conn()
+    found, token, walked = [], None, []
+    while True:
+
+        def build(present_first: bool, token: str | None = token) -> Any:
+            view = ViewType.ACTIVE_ONLY
+            return runs_query([exp], None, view, 7, order, token, present_first=present_first)
+
+        def fetch(query: Any) -> list[tuple]:
+            return conn.execute(query.sql, query.args).fetchall()
+
+        def walk(query: Any) -> list[tuple]:
+            walked.append(query.offset)
+            return fetch(query)
+
+        query, rows = page_rows(build, fetch, order, walk, max_walk)
+        page = reads.page_of(conn, query, rows)
+        found += [run.info.run_name for run in page]
+        token = page.token
+        if token is None:
+            break
+    assert found == _full_sort_pages(db, exp, None, order)
+    assert all(offset + 7 <= max_walk for offset in walked) if max_walk is not None else walked

@@ -318,19 +318,24 @@ def page_rows(
     fetch: Callable[[SqlQuery], list[tuple]],
     order_by: Sequence[str] | None,
     fetch_walk: Callable[[SqlQuery], list[tuple]] | None = None,
+    max_walk: int | None = None,
 ) -> tuple[SqlQuery, list[tuple]]:
     """The page's query and its rows (``limit + 1`` at most), for every SQL store.
     ``build(present_first)`` compiles the query (see ``runs_query``); ``fetch`` runs it
-    (``fetch_walk``, when given, runs the present_first one).
+    (``fetch_walk``, when given, runs the present_first one). ``max_walk``: walk only for
+    pages ending before that many rows (a walk re-reads every earlier page, and a page past
+    the last match walks the whole index before the full query runs; a database without
+    a cost-based plan for it, SQLite, sets one).
     When the first order key is a metric, param or tag, the present_first query runs first:
     if it fills the page, the page lies among runs holding the key and these are the full
     query's rows (found by walking the (key, value) index and stopping at the page's end,
     not by sorting every match); otherwise the full query runs."""
     if first_key_segment(order_by):
         segment = build(True)
-        rows = (fetch_walk or fetch)(segment)
-        if len(rows) > segment.limit:
-            return segment, rows
+        if max_walk is None or segment.offset + segment.limit <= max_walk:
+            rows = (fetch_walk or fetch)(segment)
+            if len(rows) > segment.limit:
+                return segment, rows
     query = build(False)
     return query, fetch(query)
 
