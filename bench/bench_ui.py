@@ -2,6 +2,8 @@
 
     python bench/bench_ui.py                 # SATCHEL_TEST_MLFLOW_PYTHON, else bench/.venvs
     python bench/bench_ui.py --sizes 10000   # fewer runs
+    python bench/bench_ui.py --cache ~/.cache/satchel-bench-ui   # build the fixtures once
+    python bench/bench_ui.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 Both stores hold the same rows (written with plain SQL into each tool's own schema: creating
 100,000 runs through either API takes minutes): N runs in one experiment, each with params
@@ -10,10 +12,13 @@ alpha and l1_ratio, metrics rmse and r2, three tags.
   ``metrics.rmse < 0.5 and params.alpha = '0.3'``, order ``metrics.rmse ASC``, 3 columns, a
   page of 100) against ``mlflow server``'s ``runs/search`` with the same filter, order and
   page size (what MLflow's runs table calls). Server time = HTTP request to response on
-  loopback; the first request and the median of 5 after it.
+  loopback; the first request and the median of 5 after it. With ``--postgres``, the same
+  runs in a PostgreSQL store too (``satchel ui --tracking-uri postgresql://...``).
 - Chart: a run with 1,000,000 points of one metric (a spike included). Satchel: time from
   navigation to the first drawn chart on the run page in Chromium (``SATCHEL_TEST_CHROMIUM``),
-  cold (nothing cached) and warm, and the downsampled history request alone; the same for a
+  cold (a fresh server and browser: nothing cached) and warm (the page opened again: the
+  browser's scripts and the server's whole-range sample are reused), and the downsampled
+  history request alone (first: computed; median of 5 after: reused); the same for a
   1,000-point run. MLflow: its UI's history request (``get-history-bulk-interval``, 320
   points) on the same data; MLflow's browser time is not measured.
 """
@@ -46,10 +51,10 @@ CHART_POINTS = 1_000_000
 
 
 def rows(n: int) -> list[dict[str, Any]]:
-    rng = random.Random(42)
+    rng = random.Random(42)  # the same runs every time: cached fixtures stay comparable
     return [
         {
-            "run_id": os.urandom(16).hex(),
+            "run_id": f"{rng.getrandbits(128):032x}",
             "name": f"run-{i}",
             "start": 1_700_000_000_000 + i * 1000,
             "alpha": str(round(i % 10 / 10, 1)),
@@ -61,19 +66,14 @@ def rows(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def fill_satchel(store_dir: Path, data: list[dict[str, Any]]) -> tuple[str, str]:
-    from satchel.tracking.client import Client
-
-    uri = f"sqlite:///{store_dir / 'satchel.db'}"
-    client = Client(uri)
-    exp = client.create_experiment("bench")
-    client.get_experiment(exp)
-    conn = sqlite3.connect(store_dir / "satchel.db")
-    art = store_dir / "artifacts" / exp
-    conn.executemany(
-        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,"
-        " artifact_uri) VALUES (?,?,?,?,?,?,?,?)",
-        [
+def satchel_tables(data: list[dict[str, Any]], exp: str, art: str) -> dict[str, list[tuple]]:
+    """Satchel's schema (the same on SQLite and PostgreSQL): table -> rows, in column order
+    (``TABLE_COLUMNS``)."""
+    metric_rows = [
+        (r["run_id"], k, r[k], False, r["start"], 0) for r in data for k in ("rmse", "r2")
+    ]
+    return {
+        "runs": [
             (
                 r["run_id"],
                 int(exp),
@@ -82,21 +82,18 @@ def fill_satchel(store_dir: Path, data: list[dict[str, Any]]) -> tuple[str, str]
                 "FINISHED",
                 r["start"],
                 r["start"] + 5,
-                f"file://{art}/{r['run_id']}/artifacts",
+                f"{art}/{r['run_id']}/artifacts",
             )
             for r in data
         ],
-    )
-    conn.executemany(
-        "INSERT INTO params VALUES (?,?,?)",
-        [(r["run_id"], k, r[f]) for r in data for k, f in (("alpha", "alpha"), ("l1_ratio", "l1"))],
-    )
-    metric_rows = [(r["run_id"], k, r[k], 0, r["start"], 0) for r in data for k in ("rmse", "r2")]
-    conn.executemany("INSERT INTO metrics VALUES (?,?,?,?,?,?)", metric_rows)
-    conn.executemany("INSERT INTO latest_metrics VALUES (?,?,?,?,?,?)", metric_rows)
-    conn.executemany(
-        "INSERT INTO tags VALUES (?,?,?)",
-        [
+        "params": [
+            (r["run_id"], k, r[f])
+            for r in data
+            for k, f in (("alpha", "alpha"), ("l1_ratio", "l1"))
+        ],
+        "metrics": metric_rows,
+        "latest_metrics": metric_rows,
+        "tags": [
             (r["run_id"], k, v)
             for r in data
             for k, v in (
@@ -105,10 +102,80 @@ def fill_satchel(store_dir: Path, data: list[dict[str, Any]]) -> tuple[str, str]
                 ("mlflow.source.name", "train.py"),
             )
         ],
-    )
+    }
+
+
+TABLE_COLUMNS = {
+    "runs": "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri",
+    "params": "run_uuid, key, value",
+    "metrics": "run_uuid, key, value, is_nan, timestamp, step",
+    "latest_metrics": "run_uuid, key, value, is_nan, timestamp, step",
+    "tags": "run_uuid, key, value",
+}
+
+
+def fill_satchel(store_dir: Path, data: list[dict[str, Any]]) -> tuple[str, str]:
+    from satchel.tracking.client import Client
+
+    uri = f"sqlite:///{store_dir / 'satchel.db'}"
+    exp = Client(uri).create_experiment("bench")
+    conn = sqlite3.connect(store_dir / "satchel.db")
+    art = f"file://{store_dir / 'artifacts' / exp}"
+    for table, values in satchel_tables(data, exp, art).items():
+        columns = TABLE_COLUMNS[table]
+        marks = ",".join("?" * len(columns.split(",")))
+        conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
     conn.commit()
     conn.close()
     return uri, exp
+
+
+def fill_postgres(server_uri: str, data: list[dict[str, Any]]) -> tuple[str, str]:
+    """A fresh database ``bench_ui_N`` on that server (dropped after timing), through
+    Satchel's migrations, then COPY; ANALYZEd, as a team server's database is."""
+    import psycopg
+
+    from satchel.tracking.client import Client
+
+    name = f"bench_ui_{len(data)}"
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    uri = server_uri.rpartition("/")[0] + "/" + name
+    exp = Client(uri).create_experiment("bench")
+    with psycopg.connect(uri) as conn:
+        for table, values in satchel_tables(data, exp, "mlflow-artifacts:/bench").items():
+            with conn.cursor().copy(f"COPY {table} ({TABLE_COLUMNS[table]}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        conn.commit()
+        conn.execute("ANALYZE")
+        conn.commit()
+    return uri, exp
+
+
+def drop_postgres(server_uri: str, n: int) -> None:
+    import psycopg
+
+    with psycopg.connect(server_uri, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS bench_ui_{n} WITH (FORCE)")
+
+
+def cached(cache: Path | None, base: Path, name: str, build: Any) -> Any:
+    """``build(directory)`` once per cache directory (``--cache``): its JSON answer is kept
+    beside what it wrote; without a cache, a fresh directory under ``base``."""
+    folder = (cache or base) / name
+    done = folder / "fixture.json"
+    if cache is not None and done.exists():
+        return json.loads(done.read_text())
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    answer = build(folder)
+    done.write_text(json.dumps(answer))
+    return answer
 
 
 MLFLOW_FILL = """
@@ -243,37 +310,57 @@ def mlflow_page(url: str, exp: str) -> tuple[float, float, int]:
     return first, median, len(result.get("runs", []))
 
 
-def runs_page_bench(base: Path, sizes: list[int], mlflow_py: str | None) -> None:
+def timed_satchel(label: str, uri: str, exp: str) -> tuple[float, float, int]:
+    proc, url = start_satchel_ui(uri)
+    try:
+        first, median, found = satchel_page(url, exp)
+    finally:
+        proc.terminate()
+        proc.wait()
+    print(f"satchel {label}: first {first * 1000:.1f} ms, median {median * 1000:.1f} ms")
+    return first, median, found
+
+
+def fill_mlflow(mlflow_py: str, folder: Path, data: list[dict[str, Any]]) -> dict[str, Any]:
+    rows_file = folder / "rows.json"
+    rows_file.write_text(json.dumps(data))
+    out = subprocess.run(
+        [mlflow_py, "-c", MLFLOW_FILL, str(folder / "mlflow.db"), str(rows_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows_file.unlink()
+    return {"experiment_id": json.loads(out.stdout.strip().splitlines()[-1])["experiment_id"]}
+
+
+def runs_page_bench(
+    base: Path, sizes: list[int], mlflow_py: str | None, cache: Path | None, postgres: str | None
+) -> None:
     table = []
     for n in sizes:
-        data = rows(n)
-        store = base / f"satchel-{n}"
-        store.mkdir()
-        uri, exp = fill_satchel(store, data)
-        proc, url = start_satchel_ui(uri)
-        try:
-            s_first, s_median, s_found = satchel_page(url, exp)
-        finally:
-            proc.terminate()
-            proc.wait()
-        print(f"satchel {n:,} runs: first {s_first * 1000:.1f} ms, median {s_median * 1000:.1f} ms")
+        data = rows(n)  # under a second, cached fixture or not
+        fixture = cached(cache, base, f"satchel-{n}", lambda d, data=data: fill_satchel(d, data))
+        s_first, s_median, s_found = timed_satchel(f"{n:,} runs (SQLite)", *fixture)
+        if postgres:
+            try:
+                pg_first, pg_median, pg_found = timed_satchel(
+                    f"{n:,} runs (PostgreSQL)", *fill_postgres(postgres, data)
+                )
+            finally:
+                drop_postgres(postgres, n)
+            assert pg_found == s_found, (pg_found, s_found)
+            table.append((f"runs page, {n:,} runs, PostgreSQL", pg_median * 1000, pg_first * 1000))
         if mlflow_py is None or n > 10_000:
-            table.append((f"runs page, {n:,} runs (satchel only)", s_median * 1000, s_first * 1000))
+            table.append((f"runs page, {n:,} runs, SQLite", s_median * 1000, s_first * 1000))
             continue
-        rows_file = base / f"rows-{n}.json"
-        rows_file.write_text(json.dumps(data))
-        db = base / f"mlflow-{n}" / "mlflow.db"
-        db.parent.mkdir()
-        out = subprocess.run(
-            [mlflow_py, "-c", MLFLOW_FILL, str(db), str(rows_file)],
-            capture_output=True,
-            text=True,
-            check=True,
+        mlflow = cached(
+            cache, base, f"mlflow-{n}", lambda d, data=data: fill_mlflow(mlflow_py, d, data)
         )
-        m_exp = json.loads(out.stdout.strip().splitlines()[-1])["experiment_id"]
+        db = (cache or base) / f"mlflow-{n}" / "mlflow.db"
         mproc, murl = start_mlflow(mlflow_py, db)
         try:
-            m_first, m_median, m_found = mlflow_page(murl, m_exp)
+            m_first, m_median, m_found = mlflow_page(murl, mlflow["experiment_id"])
         finally:
             mproc.terminate()
             mproc.wait()
@@ -351,6 +438,11 @@ def chart_bench(base: Path, mlflow_py: str | None) -> None:
                 lambda url=url, rid=rid: timed_get(f"{url}ui-api/metric-history?run={rid}&key=loss")
             )
             spike = max(result["series"][0]["values"]) == 50.0
+        finally:
+            proc.terminate()
+            proc.wait()
+        proc, url = start_satchel_ui(uri)  # a fresh server: "cold" samples nothing in advance
+        try:
             cold, warm = chart_in_chromium(url, rid)
         finally:
             proc.terminate()
@@ -429,6 +521,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--only", choices=("runs", "chart"))
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the SQLite fixtures (Satchel's and MLflow's) in this folder and reuse them",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URI",
+        default=os.environ.get("SATCHEL_BENCH_POSTGRES_URI"),
+        help="also time the runs page over a PostgreSQL store on this server "
+        "(a database bench_ui_N is created on it; default SATCHEL_BENCH_POSTGRES_URI)",
+    )
     args = parser.parse_args()
     mlflow_py = None
     if not args.no_mlflow:
@@ -436,7 +540,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
         if args.only != "chart":
             sizes = [int(s) for s in args.sizes.split(",")]
-            runs_page_bench(Path(tmp), sizes, mlflow_py)
+            runs_page_bench(Path(tmp), sizes, mlflow_py, args.cache, args.postgres)
         if args.only != "runs":
             chart_bench(Path(tmp), mlflow_py)
 

@@ -217,3 +217,24 @@ def test_several_experiments_together(app: Any) -> None:
     assert len(rows) == 10
     html = web.get(f"/experiments/{both}").text
     assert "<th>Experiment</th>" in html and "wine-archive" in html
+
+
+def test_chart_settings_come_from_the_page_url(app: Any) -> None:
+    web, data = app
+    run = data["runs"]["en-a0.5-l0.5"]
+    html = web.get(f"/runs/{run}?metric=mae&metric=rmse&metric=nope&x=wall&smoothing=0.6&log=1")
+    assert html.status_code == 200
+    text = html.text
+    assert 'value="mae" checked' in text and 'value="rmse" checked' in text
+    assert 'value="r2" >' in text  # not chosen
+    assert '<option value="wall" selected>' in text and 'value="0.6"' in text
+    assert 'id="chart-log" checked' in text
+    # the chart's first request is preloaded with the chosen metrics, in app.js's order
+    assert f"metric-history?run={run}&amp;key=mae&amp;key=rmse&amp;points=1000" in text
+    plain = web.get(f"/runs/{run}").text
+    assert 'value="mae" checked' in plain and '<option value="step" selected>' in plain
+    for bad in ("x=sideways", "smoothing=1.5", "smoothing=abc"):
+        answer = web.get(f"/runs/{run}?{bad}")
+        assert answer.status_code == 400 and bad.split("=")[1] in answer.text, bad
+    compare = web.get(f"/compare?runs={run},{data['runs']['en-a1.0-l0.9']}&metric=r2&log=1").text
+    assert 'value="r2" checked' in compare and 'value="mae" >' in compare

@@ -134,3 +134,53 @@ def test_user_filters_sorts_compares_and_inspects_a_sweep(
 
     assert not watched.dialogs and not watched.errors, (watched.dialogs, watched.errors)
     assert not watched.console_errors, watched.console_errors
+
+
+def _chart_state(page: Any) -> dict[str, Any]:
+    return page.evaluate(
+        """() => { const el = document.getElementById('metric-chart');
+        return { names: el.data.map((t) => t.name), xTitle: el.layout.xaxis.title.text,
+                 yType: el.layout.yaxis.type, points: Number(el.dataset.points) }; }"""
+    )
+
+
+def test_chart_settings_live_in_the_url_survive_a_reload_and_can_be_shared(
+    ui_url: str,  # noqa: F811 - fixture
+    sweep: dict[str, Any],  # noqa: F811 - fixture
+    watched: Watched,  # noqa: F811 - fixture
+    browser: Any,  # noqa: F811 - fixture
+) -> None:
+    page = watched.page
+    run = sweep["runs"]["en-a0.5-l0.5"]
+    page.goto(f"{ui_url}runs/{run}")
+    page.wait_for_selector("#metric-chart[data-drawn]")
+    page.check('.chart-metric[value="rmse"]')
+    page.wait_for_selector("#metric-chart[data-drawn='2']")
+    page.select_option("#chart-x", "relative")
+    page.locator("#chart-smoothing").evaluate(
+        "(el) => { el.value = '0.6'; el.dispatchEvent(new Event('input')); }"
+    )
+    page.check("#chart-log")
+    page.wait_for_url(re.compile(r".*log=1.*"))
+    url = page.url
+    for part in ("metric=mae", "metric=rmse", "x=relative", "smoothing=0.6", "log=1"):
+        assert part in url, url
+    chosen = _chart_state(page)
+    assert chosen["names"] == ["mae", "rmse"] and chosen["points"] == 2 * STEPS
+    assert chosen["xTitle"] == "relative time (s)" and chosen["yType"] == "log"
+
+    page.reload()
+    page.wait_for_selector("#metric-chart[data-drawn]")
+    assert _chart_state(page) == chosen
+    assert page.input_value("#chart-smoothing") == "0.6" and page.is_checked("#chart-log")
+
+    shared = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    shared.goto(url)
+    shared.wait_for_selector("#metric-chart[data-drawn]")
+    assert _chart_state(shared) == chosen
+    shared.context.close()
+    watched.shot("08-chart-settings")
+    assert not watched.errors and not watched.console_errors, (
+        watched.errors,
+        watched.console_errors,
+    )

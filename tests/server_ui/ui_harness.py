@@ -9,6 +9,7 @@ time because the autouse isolation fixture clears SATCHEL_* variables for each t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -126,14 +127,15 @@ def sweep(tmp_path: Path) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def ui_url(sweep: dict[str, Any]) -> Iterator[str]:
+@contextlib.contextmanager
+def running_ui(tracking_uri: str, cwd: Path | None = None) -> Iterator[str]:
     """`satchel ui --tracking-uri URI` as the user runs it; yields the URL it prints."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "satchel", "ui", "--tracking-uri", sweep["uri"]],
+        [sys.executable, "-m", "satchel", "ui", "--tracking-uri", tracking_uri],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=cwd,
     )
     try:
         assert proc.stdout is not None
@@ -144,6 +146,12 @@ def ui_url(sweep: dict[str, Any]) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def ui_url(sweep: dict[str, Any]) -> Iterator[str]:
+    with running_ui(sweep["uri"]) as url:
+        yield url
 
 
 # Module scope: each test module imports this fixture (so each has its own copy), and two

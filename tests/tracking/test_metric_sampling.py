@@ -75,3 +75,40 @@ def test_move_run(client: Client) -> None:
     client.delete_experiment(a)
     with pytest.raises(InvalidValueError):
         client.move_run(run_id, a)
+
+
+def _whole(client: Client, run_id: str) -> list:
+    return client.sampled_metric_history(run_id, "x", None, None, 20).points
+
+
+def _expected(client: Client, run_id: str) -> list:
+    return downsample(client.get_metric_history(run_id, "x"), None, None, 20)[0]
+
+
+def test_a_whole_range_sample_is_reused_until_its_history_grows(client: Client) -> None:
+    run_id = client.create_run("0").info.run_id
+    other = client.create_run("0").info.run_id
+    client.log_batch(run_id, metrics=[Metric("x", float(i % 7), i, i) for i in range(1000)])
+    first = _whole(client, run_id)
+    assert _same(first, _expected(client, run_id))
+    client.log_batch(other, metrics=[Metric("x", 5.0, 1, i) for i in range(300)])
+    assert _whole(client, run_id) is first  # reused: another run's writes change nothing
+    # a spike in the middle of the history (an old step, written late) shows at once
+    client.log_metric(run_id, "x", 1e6, timestamp=2000, step=500)
+    after = _whole(client, run_id)
+    assert max(p[2] for p in after) == 1e6
+    assert _same(after, _expected(client, run_id))
+    client.log_metric(run_id, "x", -3.0, timestamp=3000, step=5000)  # and a new last point
+    assert _whole(client, run_id)[-1] == (5000, 3000, -3.0)
+
+
+def test_a_sample_is_computed_again_when_too_many_rows_came_since(client: Client) -> None:
+    store = client._store
+    run_id = client.create_run("0").info.run_id
+    other = client.create_run("0").info.run_id
+    client.log_batch(run_id, metrics=[Metric("x", float(i), i, i) for i in range(1000)])
+    _whole(client, run_id)
+    store._samples._max_scan = 10  # type: ignore[attr-defined]
+    client.log_batch(other, metrics=[Metric("x", 1.0, 1, i) for i in range(50)])
+    client.log_metric(run_id, "x", -1e6, timestamp=5, step=10)
+    assert min(p[2] for p in _whole(client, run_id)) == -1e6

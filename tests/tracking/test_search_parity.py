@@ -150,3 +150,18 @@ def test_experiment_search_agrees(stores: tuple, tmp_path: Path) -> None:
                 for store in (sqlite, postgres)
             ]
             assert got[1] == got[0], (filt, order)
+
+
+def test_an_ordered_search_leaves_the_connection_settings_alone(stores: tuple) -> None:
+    """The index walk turns parallel workers off for itself only (SET LOCAL), never for
+    the pooled connection's later work."""
+    _, (postgres, exp) = stores
+
+    def setting() -> str:
+        return postgres.db.read(
+            lambda conn: conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]
+        )
+
+    before = setting()
+    assert postgres.search_runs([exp], None, max_results=5, order_by=["metrics.loss"])
+    assert setting() == before

@@ -18,6 +18,7 @@ import pytest
 from conftest import run_cli
 from satchel.tracking.entities import Metric, Param, RunStatus, RunTag
 from satchel.tracking.store.postgres import PostgresStore
+from satchel.tracking.store.postgres_migrations import MIGRATIONS
 from satchel.tracking.store.sqlite import SqliteStore
 
 TABLES = ("experiments", "runs", "params", "tags", "metrics", "latest_metrics", "run_inputs")
@@ -112,7 +113,8 @@ def test_copy_refuses_a_destination_with_other_experiments(
 
 def test_db_upgrade_applies_once(postgres_uri: str, tmp_path: Path) -> None:
     first = run_cli("db", "upgrade", "--backend-store-uri", postgres_uri)
-    assert first.returncode == 0 and first.stdout.strip() == "Applied migrations 1, 2."
+    versions = ", ".join(str(version) for version, _, _ in MIGRATIONS)
+    assert first.returncode == 0 and first.stdout.strip() == f"Applied migrations {versions}."
     again = run_cli("db", "upgrade", "--backend-store-uri", postgres_uri)
     assert again.returncode == 0 and again.stdout.strip() == "The schema is up to date."
     lite = run_cli("db", "upgrade", "--backend-store-uri", str(tmp_path / "s.db"))

@@ -52,9 +52,9 @@ class ServerContext:
 
     @property
     def client(self) -> Client:
-        client = Client(self.tracking_uri)
-        client._opened = self.store  # this server's store (its artifact root), not a new one
-        return client
+        """The web UI's client: this server's store, and each run's artifacts where this
+        server keeps them (see ``local_location``)."""
+        return _ServerClient(self)
 
     # -- stored location -> what clients see -----------------------------------------------
     def public_uri(self, location: str) -> str:
@@ -96,7 +96,7 @@ class ServerContext:
             info = self.store.get_run(run_id).info
         except NotFoundError:
             raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
-        local = _local_path(info.artifact_uri)
+        local = self.local_location(info.artifact_uri)
         if experiment_id is not None and info.experiment_id != experiment_id:
             raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found")
         if local is None:
@@ -105,6 +105,35 @@ class ServerContext:
                 f"run {run_id} keeps its artifacts at {info.artifact_uri}, not on this server",
             )
         return LocalArtifactRepository(local)
+
+    def local_location(self, location: str) -> str | None:
+        """The directory of a stored location on this server: a local path, or a proxy URI
+        as MLflow's server stores them (``mlflow-artifacts:/<path>``, a path under the
+        artifact root); None for anything elsewhere (another host, another scheme)."""
+        if location.startswith(PROXY_SCHEME) and not location.startswith(PROXY_SCHEME + "//"):
+            parts = safe_path_parts(location[len(PROXY_SCHEME) :].lstrip("/"))
+            return os.path.join(self.artifact_root, *parts)
+        return _local_path(location)
+
+
+class _ServerClient(Client):
+    """A client over the server's own store whose artifact reads go where the server keeps
+    them, whatever form the run's stored URI has."""
+
+    def __init__(self, context: ServerContext) -> None:
+        super().__init__(context.tracking_uri)
+        self._opened = context.store  # this server's store (its artifact root), not a new one
+        self._context = context
+
+    def _repo(self, run_id: str) -> LocalArtifactRepository:
+        from satchel.errors import InvalidValueError, NotFoundError
+
+        try:
+            return self._context.run_repository(run_id)
+        except RestError as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise NotFoundError(str(exc), hint="see the experiment's runs") from None
+            raise InvalidValueError(str(exc), hint="its artifacts are not on this server") from None
 
 
 def _local_path(location: str) -> str | None:

@@ -8,6 +8,8 @@ Pages (all GET; READ on the experiments or runs they show):
     /runs/{run_id}                      run page; /runs/{run_id}/preview?path= (fragment)
     /runs/{run_id}/artifact?path=[&download=1]   the raw artifact, under a sandboxing CSP
     /compare?runs=ID,ID,...             compare page
+    (run and compare pages: the chart's settings, ?metric=rmse&metric=mae&x=step|wall|relative
+    &smoothing=0.6&log=1, kept in the URL as they change)
 JSON twins (GET; READ likewise):
     /ui-api/experiments?q=&deleted=1    /ui-api/experiments/{ids}/runs?<same as the page>
     /ui-api/experiments/{ids}/keys      /ui-api/runs/{run_id}

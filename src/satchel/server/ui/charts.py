@@ -9,16 +9,46 @@ relative) use the same step buckets: the browser maps its visible time range to 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from satchel.server.ui.web import UserInputError
 from satchel.tracking.client import Client
 
-__all__ = ["DEFAULT_POINTS", "MAX_SERIES", "history_url", "series"]
+__all__ = ["DEFAULT_POINTS", "MAX_SERIES", "ChartView", "chart_view", "history_url", "series"]
 
 DEFAULT_POINTS = 1000
 MAX_POINTS = 5000
 MAX_SERIES = 100
+X_AXES = ("step", "wall", "relative")
+
+
+class ChartView(NamedTuple):
+    """A chart's settings as its page's URL says them, so a view is a link that survives a
+    reload: ``?metric=rmse&metric=mae&x=relative&smoothing=0.6&log=1``."""
+
+    metrics: tuple[str, ...]
+    x: str = "step"
+    smoothing: float = 0.0
+    log: bool = False
+
+
+def chart_view(args: Any, available: Sequence[str]) -> ChartView:
+    """``args``: the page's query parameters. Metrics the runs do not have are left out (a
+    shared link may name one); with none left, the first available metric is shown."""
+    asked = set(args.getlist("metric"))
+    chosen = tuple(k for k in available if k in asked)  # in the page's order, as app.js asks
+    x = args.get("x", "step")
+    if x not in X_AXES:
+        raise UserInputError(f"x={x!r} is not a chart axis", hint=f"use {', '.join(X_AXES)}")
+    raw = args.get("smoothing", "") or "0"
+    try:
+        smoothing = float(raw)
+    except ValueError:
+        smoothing = -1.0
+    if not 0 <= smoothing < 1:
+        raise UserInputError(f"smoothing={raw!r} is out of range", hint="use 0 to 0.99")
+    return ChartView(chosen or tuple(available[:1]), x, smoothing, args.get("log") == "1")
 
 
 def history_url(run_ids: list[str], keys: list[str], points: int = DEFAULT_POINTS) -> str:

@@ -135,15 +135,15 @@ def run_page(request: Request) -> Response:
     for name in ("diff", "untracked", "lock", "build_log", "console"):
         path = detail["files"][name]
         texts[name] = previews.preview(client, detail["info"]["run_id"], path) if path else None
+    chart = charts.chart_view(request.query_params, [m["key"] for m in detail["metric_summaries"]])
     first_chart = None
-    if detail["metric_summaries"]:
-        first_chart = charts.history_url(
-            [detail["info"]["run_id"]], [detail["metric_summaries"][0]["key"]]
-        )
+    if chart.metrics:
+        first_chart = charts.history_url([detail["info"]["run_id"]], list(chart.metrics))
     return render(
         request,
         "run.html",
         run=detail,
+        chart=chart,
         first_chart=first_chart,
         texts=texts,
         tree=previews.artifact_tree(client, detail["info"]["run_id"]),
@@ -199,6 +199,7 @@ def compare_page(request: Request) -> Response:
         request,
         "compare.html",
         compare=data,
+        chart=charts.chart_view(request.query_params, data["metrics"]),
         page={
             "kind": "compare",
             "run_ids": [r["run_id"] for r in data["runs"]],

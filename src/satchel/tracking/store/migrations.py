@@ -248,6 +248,18 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             ON metrics (run_uuid, key, step, timestamp) WHERE is_nan""",
         ),
     ),
+    (
+        7,
+        "runs sorted by name, status or user walk an index",
+        # The runs table sorts by these columns with MLflow's tie-break (start_time DESC,
+        # run_uuid): with the tie-break in the index, a page of 100,000 runs is read in order
+        # and the walk stops at the page's end, instead of sorting every run.
+        tuple(
+            f"CREATE INDEX runs_by_{column} ON runs "
+            f"(experiment_id, {column}, start_time DESC, run_uuid)"
+            for column in ("name", "status", "user_id")
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

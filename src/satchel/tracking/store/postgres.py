@@ -503,7 +503,8 @@ class PostgresStore(Store):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         from satchel.tracking.store.postgres_search import pg_runs_query
-        from satchel.tracking.store.sqlite_search import first_key_segment
+        from satchel.tracking.store.sqlite_reads import SqlQuery
+        from satchel.tracking.store.sqlite_search import page_rows
 
         ids = [str(e) for e in experiment_ids]
 
@@ -514,12 +515,23 @@ class PostgresStore(Store):
                 return row is not None and int(row[0]) < cap
 
             args = (ids, filter_string, run_view_type, max_results, order_by, page_token, few)
-            if first_key_segment(order_by):  # the page may lie among runs holding the key
-                segment = pg_runs_query(*args, present_first=True)
-                rows = conn.execute(segment.sql, segment.args).fetchall()
-                if len(rows) > segment.limit:  # it does: these are the full query's rows
-                    return reads.page_of(conn, segment, rows)
-            return reads.run_page(conn, pg_runs_query(*args))
+
+            def build(present_first: bool) -> SqlQuery:
+                return pg_runs_query(*args, present_first=present_first)
+
+            def fetch(query: SqlQuery) -> list[tuple]:
+                return conn.execute(query.sql, query.args).fetchall()
+
+            def walk(query: SqlQuery) -> list[tuple]:
+                # An index walk that stops after a page: parallel workers only add their
+                # start-up (~50 ms) to a ~20 ms walk. For this query alone (a failure rolls
+                # the transaction back, setting included).
+                conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                rows = fetch(query)
+                conn.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+                return rows
+
+            return reads.page_of(conn, *page_rows(build, fetch, order_by, walk))
 
         return self.db.read(work)
 

@@ -116,6 +116,16 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             PRIMARY KEY (run_uuid, name, digest))""",
         ),
     ),
+    (
+        3,
+        "runs sorted by name, status or user walk an index",
+        # as SQLite's migration 6: the runs table's sorts, tie-break included
+        tuple(
+            f"CREATE INDEX runs_by_{column} ON runs "
+            f"(experiment_id, {column}, start_time DESC, run_uuid)"
+            for column in ("name", "status", "user_id")
+        ),
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -26,7 +26,6 @@ __all__ = [
     "experiments",
     "metric_history",
     "page_of",
-    "run_page",
     "runs_by_ids",
 ]
 
@@ -51,11 +50,6 @@ def build_runs(conn: psycopg.Connection, rows: list[tuple]) -> list[Run]:
     details = conn.execute(_PARAMS_AND_TAGS, (ids, ids)).fetchall()
     details += conn.execute(_METRICS, (ids,)).fetchall()
     return assemble_runs(rows, details)
-
-
-def run_page(conn: psycopg.Connection, query: SqlQuery) -> PagedList[Run]:
-    rows = conn.execute(query.sql, query.args).fetchall()  # fetches limit + 1 rows
-    return page_of(conn, query, rows)
 
 
 def page_of(conn: psycopg.Connection, query: SqlQuery, rows: list[tuple]) -> PagedList[Run]:

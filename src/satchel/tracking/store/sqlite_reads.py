@@ -28,6 +28,7 @@ __all__ = [
     "experiments",
     "metric_history",
     "next_token",
+    "page_of",
     "run_inputs",
     "run_page",
     "runs_by_ids",
@@ -69,6 +70,10 @@ def next_token(query: SqlQuery, fetched: int) -> str | None:
 
 def run_page(conn: sqlite3.Connection, query: SqlQuery) -> PagedList[Run]:
     rows = conn.execute(query.sql, query.args).fetchall()  # fetches limit + 1 rows
+    return page_of(conn, query, rows)
+
+
+def page_of(conn: sqlite3.Connection, query: SqlQuery, rows: list[tuple]) -> PagedList[Run]:
     return PagedList(build_runs(conn, rows[: query.limit]), next_token(query, len(rows)))
 
 

@@ -6,17 +6,21 @@
 - ``metric_ranges``: min, max and count of every metric of a run, grouped in index order.
 - ``run_keys``: metric, param and tag keys of an experiment's newest runs (a column picker
   must not scan 100,000 runs to list a few dozen names).
+- ``SampleCache``: a long history's whole-range sample (the chart's first draw) computed once
+  and reused until the history grows (see the class).
 Standard library only.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from satchel.tracking.sampling import MetricRange, bucket_edges
 
-__all__ = ["metric_ranges", "run_keys", "sampled_history"]
+__all__ = ["SampleCache", "metric_ranges", "run_keys", "sampled_history"]
 
 # Two statements: SQLite answers a lone min() or max() with one index seek, both at once
 # with a scan.
@@ -78,6 +82,61 @@ def sampled_history(
     ids = sorted({rowid for row in rows for rowid in row if rowid is not None})
     points = conn.execute(_BY_ROWID, (json.dumps(ids),)).fetchall()
     return [(int(s), int(t), v) for s, t, v in points], True
+
+
+Points = list[tuple[int, int, float | None]]
+_NEWEST = "SELECT max(rowid) FROM metrics"
+# Rows written since, read by rowid (the table's order); ``+`` keeps SQLite off the
+# (run, key) index, which would scan the whole history instead.
+_GREW = (
+    "SELECT 1 FROM metrics WHERE rowid > ? AND rowid <= ? AND +run_uuid = ? AND +key = ? LIMIT 1"
+)
+
+
+class SampleCache:
+    """Whole-range samples of long histories, by (run, key, buckets), most recent 64.
+
+    Sampling reads every point of a history (two passes over 1,000,000 index entries); a
+    chart asks for the same whole range on every view. Metric rows are only ever added
+    (writes are INSERT OR IGNORE; this store deletes no run), so each new row's rowid is
+    above every rowid there was: a history is unchanged while none of its rows lies above
+    the table's newest rowid at the time it was sampled (read in the same transaction).
+    Checking that reads only the rows written since, by rowid; past ``max_scan`` of them,
+    or should the newest rowid ever go down, the sample is computed again."""
+
+    def __init__(self, size: int = 64, max_scan: int = 200_000) -> None:
+        self._entries: OrderedDict[tuple[str, str, int], tuple[int, Points]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+        self._max_scan = max_scan
+
+    def sampled(
+        self, conn: sqlite3.Connection, run_id: str, key: str, buckets: int
+    ) -> tuple[Points, bool]:
+        """``sampled_history`` over the whole range, reused while the history is unchanged."""
+        name = (run_id, key, buckets)
+        newest = conn.execute(_NEWEST).fetchone()[0] or 0
+        with self._lock:
+            found = self._entries.get(name)
+        if found is not None and self._unchanged(conn, run_id, key, found[0], newest):
+            with self._lock:
+                self._entries.move_to_end(name)
+            return found[1], True
+        points, sampled = sampled_history(conn, run_id, key, None, None, buckets)
+        if sampled:  # short histories are cheap: not kept
+            with self._lock:
+                self._entries[name] = (newest, points)
+                self._entries.move_to_end(name)
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return points, sampled
+
+    def _unchanged(
+        self, conn: sqlite3.Connection, run_id: str, key: str, top: int, newest: int
+    ) -> bool:
+        if not 0 <= newest - top <= self._max_scan:
+            return False
+        return conn.execute(_GREW, (top, newest, run_id, key)).fetchone() is None
 
 
 def metric_ranges(conn: sqlite3.Connection, run_id: str) -> list[MetricRange]:

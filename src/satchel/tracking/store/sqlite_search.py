@@ -28,7 +28,14 @@ from satchel.tracking.search import (
 )
 from satchel.tracking.store.sqlite_reads import EXPERIMENT_COLUMNS, RUN_COLUMNS, SqlQuery
 
-__all__ = ["SQLITE", "Dialect", "experiments_query", "first_key_segment", "runs_query"]
+__all__ = [
+    "SQLITE",
+    "Dialect",
+    "experiments_query",
+    "first_key_segment",
+    "page_rows",
+    "runs_query",
+]
 
 MAX_RESULTS = 50000
 NUMERIC_OPS = {"=", "!=", "<", "<=", ">", ">="}
@@ -57,6 +64,18 @@ EXPERIMENT_ATTRIBUTES = {
     "last_update_time": ("e.last_update_time", True),
     "lifecycle_stage": ("e.lifecycle_stage", False),
     "artifact_location": ("e.artifact_location", False),
+}
+# Columns declared NOT NULL: ordering by them needs no "missing values last" term, so an
+# index on (experiment_id, column, ...) serves the ORDER BY as it stands.
+_NOT_NULL = {
+    "r.run_uuid",
+    "r.name",
+    "r.status",
+    "r.user_id",
+    "r.artifact_uri",
+    "r.lifecycle_stage",
+    "r.start_time",
+    "r.experiment_id",
 }
 _RUN_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
 _STAGES = {
@@ -201,7 +220,9 @@ def _run_order(
         direction = "ASC" if order.ascending else "DESC"
         if order.entity in (None, "attribute"):
             column, _ = _attribute(RUN_ATTRIBUTES, order.key, order.pos, order.token, "order_by")
-            terms += [f"({column} IS NULL)", f"{column} {direction}"]
+            if column not in _NOT_NULL:
+                terms.append(f"({column} IS NULL)")
+            terms.append(f"{column} {direction}")
             continue
         if order.entity not in _RUN_TABLES:
             raise syntax_error(
@@ -230,7 +251,11 @@ def _run_order(
         else:
             terms.append(f"({alias}.run_uuid IS NULL)")
         terms.append(f"{alias}.value {direction}")
-    return [*terms, "r.start_time DESC", "r.run_uuid ASC"]
+    # MLflow's tie-break, without repeating a column already ordered (a repeated column
+    # would keep SQLite from walking one index for the whole ORDER BY)
+    ordered = {term.split(" ")[0] for term in terms}
+    ties = (("r.start_time", "DESC"), ("r.run_uuid", "ASC"))
+    return [*terms, *(f"{col} {way}" for col, way in ties if col not in ordered)]
 
 
 def _limit(max_results: int) -> int:
@@ -275,14 +300,44 @@ def runs_query(
         f"r.lifecycle_stage IN ({','.join('?' * len(stages))})",
     ]
     where += [_run_condition(cmp, where_args, few, dialect) for cmp in comparisons]
+    # A filter already narrowed to a few candidate runs sorts them faster than any walk:
+    # then the present_first query is the full one.
+    narrowed = any(term.startswith("r.run_uuid IN (") for term in where)
     joins: list[str] = []
     join_args: list[object] = []
-    terms = _run_order(orders, joins, join_args, present_first)
+    terms = _run_order(orders, joins, join_args, present_first and not narrowed)
     sql = (
         f"SELECT {RUN_COLUMNS} FROM runs r {' '.join(joins)} WHERE {' AND '.join(where)} "  # noqa: S608
         f"ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?"
     )
     return SqlQuery(sql, (*join_args, *where_args, limit + 1, offset), offset, limit)
+
+
+def page_rows(
+    build: Callable[[bool], SqlQuery],
+    fetch: Callable[[SqlQuery], list[tuple]],
+    order_by: Sequence[str] | None,
+    fetch_walk: Callable[[SqlQuery], list[tuple]] | None = None,
+    max_walk: int | None = None,
+) -> tuple[SqlQuery, list[tuple]]:
+    """The page's query and its rows (``limit + 1`` at most), for every SQL store.
+    ``build(present_first)`` compiles the query (see ``runs_query``); ``fetch`` runs it
+    (``fetch_walk``, when given, runs the present_first one). ``max_walk``: walk only for
+    pages ending before that many rows (a walk re-reads every earlier page, and a page past
+    the last match walks the whole index before the full query runs; a database without
+    a cost-based plan for it, SQLite, sets one).
+    When the first order key is a metric, param or tag, the present_first query runs first:
+    if it fills the page, the page lies among runs holding the key and these are the full
+    query's rows (found by walking the (key, value) index and stopping at the page's end,
+    not by sorting every match); otherwise the full query runs."""
+    if first_key_segment(order_by):
+        segment = build(True)
+        if max_walk is None or segment.offset + segment.limit <= max_walk:
+            rows = (fetch_walk or fetch)(segment)
+            if len(rows) > segment.limit:
+                return segment, rows
+    query = build(False)
+    return query, fetch(query)
 
 
 def first_key_segment(order_by: Sequence[str] | None) -> bool:

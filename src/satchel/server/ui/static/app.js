@@ -177,11 +177,11 @@ function initRunPage() {
     ev.preventDefault();
     showPreview(a.href);
   });
-  if ($("#metric-chart")) new MetricChart($("#metric-chart"), [runId]);
-  fillRanges(runId);
+  // min / max / count read every point: asked once the chart is drawn, not competing with it
+  if ($("#metric-chart")) new MetricChart($("#metric-chart"), [runId]).firstDraw.then(() => fillRanges(runId));
+  else fillRanges(runId);
 }
 
-// min / max / count read every point: fetched after the page, beside the chart.
 async function fillRanges(runId) {
   const response = await fetch(`/ui-api/runs/${runId}/metric-ranges`, { credentials: "same-origin" });
   if (!response.ok) return;
@@ -227,9 +227,10 @@ class MetricChart {
     this.hi = null;
     this.series = [];
     this.busy = false;
-    const redraw = () => this.draw();
-    for (const c of $$(".chart-metric")) c.addEventListener("change", () => this.load());
-    $("#chart-x").addEventListener("change", () => { this.lo = this.hi = null; this.draw(true); });
+    this.firstDraw = new Promise((resolve) => { this.drawnOnce = resolve; });
+    const redraw = () => { this.remember(); this.draw(); };
+    for (const c of $$(".chart-metric")) c.addEventListener("change", () => { this.remember(); this.load(); });
+    $("#chart-x").addEventListener("change", () => { this.remember(); this.lo = this.hi = null; this.draw(true); });
     $("#chart-smoothing").addEventListener("input", redraw);
     $("#chart-log").addEventListener("change", redraw);
     $("#chart-reset").addEventListener("click", () => { this.lo = this.hi = null; this.load(true); });
@@ -238,9 +239,22 @@ class MetricChart {
 
   keys() { return $$(".chart-metric:checked").map((c) => c.value); }
 
+  // The settings go into the page's URL (the server renders the controls from it), so a
+  // view can be shared and survives a reload.
+  remember() {
+    const url = new URL(location.href);
+    for (const name of ["metric", "x", "smoothing", "log"]) url.searchParams.delete(name);
+    for (const k of this.keys()) url.searchParams.append("metric", k);
+    const x = $("#chart-x").value, smoothing = Number($("#chart-smoothing").value);
+    if (x !== "step") url.searchParams.set("x", x);
+    if (smoothing > 0) url.searchParams.set("smoothing", String(smoothing));
+    if ($("#chart-log").checked) url.searchParams.set("log", "1");
+    history.replaceState(history.state, "", url);
+  }
+
   async load(reset) {
     const keys = this.keys();
-    if (!keys.length) { Plotly.purge(this.el); return; }
+    if (!keys.length) { Plotly.purge(this.el); this.drawnOnce(); return; }
     // Same parameter order as the server's history_url, so a preloaded response is reused.
     const url = new URL("/ui-api/metric-history", location.origin);
     for (const r of this.runIds) url.searchParams.append("run", r);
@@ -251,7 +265,7 @@ class MetricChart {
     const t0 = performance.now();
     const response = await fetch(url, { credentials: "same-origin" });
     const data = await response.json();
-    if (!response.ok) { flash(data.error ? data.error.message : "chart failed", true); return; }
+    if (!response.ok) { flash(data.error ? data.error.message : "chart failed", true); this.drawnOnce(); return; }
     this.series = data.series;
     this.draw(reset, t0);
   }
@@ -287,6 +301,7 @@ class MetricChart {
     Plotly.react(this.el, traces, layout, { responsive: true, displaylogo: false }).then(() => {
       this.el.dataset.drawn = String(Number(this.el.dataset.drawn || 0) + 1);
       if (!this.el.dataset.firstDrawnAt) this.el.dataset.firstDrawnAt = String(performance.now());
+      this.drawnOnce();
       this.el.dataset.points = String(points);
       this.el.dataset.sampled = String(this.series.some((s) => s.sampled));
       const took = t0 ? ` in ${Math.round(performance.now() - t0)} ms` : "";
