@@ -119,7 +119,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         3,
         "runs sorted by name, status or user walk an index",
-        # as SQLite's migration 6: the runs table's sorts, tie-break included
+        # as SQLite's migration 7: the runs table's sorts, tie-break included
         tuple(
             f"CREATE INDEX runs_by_{column} ON runs "
             f"(experiment_id, {column}, start_time DESC, run_uuid)"
