@@ -24,11 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from satchel.errors import SatchelError
 from satchel.server.context import ServerContext
-from satchel.server.errors import RestError, error_body, from_satchel_error
+from satchel.server.errors import RestError, error_body, from_satchel_error, refusal
 from satchel.server.params import Params
 from satchel.server.routes import ROUTES, RouteEntry
 
-__all__ = ["LOOPBACK_HOSTS", "Authorizer", "HostCheck", "create_app", "open_context", "refusal"]
+__all__ = ["LOOPBACK_HOSTS", "Authorizer", "HostCheck", "create_app", "open_context"]
 
 log = logging.getLogger("satchel.server")
 
@@ -174,14 +174,6 @@ def _too_large() -> RestError:
     return RestError(
         "INVALID_PARAMETER_VALUE", f"request body larger than {MAX_JSON_BODY} bytes", 413
     )
-
-
-def refusal(error: RestError, response: Response) -> Response:
-    """A 401 says how to sign in (RFC 9110): a browser then asks for a user and a password
-    (or a token as the password); API clients send a Bearer token or Basic anyway."""
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="Satchel", charset="UTF-8"'
-    return response
 
 
 def _json(payload: Any, status: int = 200) -> Response:

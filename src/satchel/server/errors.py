@@ -7,6 +7,8 @@ server's log, never to the client).
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from satchel.errors import (
     AlreadyExistsError,
     InvalidValueError,
@@ -15,7 +17,7 @@ from satchel.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["STATUS", "RestError", "error_body", "from_satchel_error"]
+__all__ = ["STATUS", "RestError", "error_body", "from_satchel_error", "refusal"]
 
 # error_code -> HTTP status (mlflow/exceptions.py ERROR_CODE_TO_HTTP_STATUS)
 STATUS = {
@@ -55,6 +57,14 @@ def from_satchel_error(exc: SatchelError) -> RestError:
     if isinstance(exc, InvalidValueError):
         return RestError("INVALID_PARAMETER_VALUE", message)
     return RestError("BAD_REQUEST", message)
+
+
+def refusal(error: RestError, response: Response) -> Response:
+    """A 401 says how to sign in (RFC 9110): a browser then asks for a user and a password
+    (or a token as the password); API clients send a Bearer token or Basic anyway."""
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Satchel", charset="UTF-8"'
+    return response
 
 
 def error_body(error: RestError) -> dict[str, str]:

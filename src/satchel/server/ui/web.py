@@ -29,8 +29,7 @@ from starlette.responses import HTMLResponse, Response
 
 from satchel.cli._output import json_safe
 from satchel.errors import AlreadyExistsError, NotFoundError, SatchelError
-from satchel.server.app import refusal
-from satchel.server.errors import RestError
+from satchel.server.errors import RestError, refusal
 from satchel.server.params import Params
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Experiment
