@@ -174,3 +174,45 @@ def test_ten_thousand_runs_interrupted_and_resumed(postgres_uri: str, tmp_path: 
     assert _counts(postgres_uri) == counts
     assert counts["runs"] == RUNS and counts["metrics"] == RUNS * 4
     assert _runs_json(postgres_uri) == _runs_json(src)
+
+
+def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
+    from tests.server.server_helpers import ServerProcess, call
+
+    from satchel.server.auth.store import AuthStore, Level
+
+    source = _small_store(tmp_path / "src")
+    auth = AuthStore(source)
+    auth.create_user("alice", "alice-password", admin=True)
+    auth.create_user("bob", "bob-password")
+    token = auth.create_token("bob", "laptop")
+    auth.create_token("bob", "old")
+    auth.revoke_token("bob", "old")
+    auth.create_group("ml")
+    auth.set_member("ml", "bob", True)
+    auth.grant("group:ml", 1, Level.EDIT)
+    auth.set_default_level(Level.READ)
+    source.close()
+    for _ in range(2):  # twice: nothing duplicated, nothing refused
+        out = run_cli("db", "copy", "--from", str(tmp_path / "src"), "--to", postgres_uri)
+        assert out.returncode == 0, out.stderr
+        assert "Copied 2 users with their tokens, groups and permissions." in out.stdout
+    dest = PostgresStore(postgres_uri)
+    copied = AuthStore(dest)
+    assert sorted(copied.list_users()) == [("alice", True), ("bob", False)]
+    assert copied.token_owner(token) == "bob"
+    assert [t.name for t in copied.list_tokens("bob") if t.revoked_at] == ["old"]
+    assert copied.list_groups() == [("ml", ["bob"])]
+    bob = copied.principal("bob")
+    assert bob is not None and copied.levels(bob, [1]) == {1: Level.EDIT}
+    assert copied.default_level() is Level.READ
+    dest.close()
+    # a server on the copy signs the same people in
+    server = ServerProcess("--backend-store-uri", postgres_uri, "--auth", cwd=tmp_path)
+    try:
+        bearer = {"Authorization": f"Bearer {token}"}
+        path = "/api/2.0/mlflow/experiments/get?experiment_id=1"
+        assert call(server.url, "GET", path, headers=bearer)[0] == 200
+        assert call(server.url, "GET", path)[0] == 401
+    finally:
+        assert server.stop() == 0

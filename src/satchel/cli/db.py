@@ -1,5 +1,6 @@
 """``satchel db upgrade|copy``: the tracking database's schema, and moving a store's runs
-into PostgreSQL. Thin: each command calls one library function."""
+into PostgreSQL. Thin: each command calls the library (copy: the tracking data, then who
+may do what)."""
 
 from __future__ import annotations
 
@@ -40,9 +41,10 @@ def upgrade(backend_store_uri: str) -> None:
     "--to", "dest", required=True, metavar="URI", help="Copy into: postgresql://user:pass@host/db."
 )
 def copy(source: str, dest: str) -> None:
-    """Copy every experiment, run, param, tag, metric point and artifact of a store into a
-    PostgreSQL store, keeping ids. Run it again to resume an interrupted copy; a finished
-    copy run again changes nothing."""
+    """Copy every experiment, run, param, tag, metric point, dataset input and artifact of a
+    store into a PostgreSQL store, keeping ids, then its users, tokens, groups and grants.
+    Run it again to resume an interrupted copy; a finished copy run again changes nothing."""
+    from satchel.server.auth.copy import copy_auth
     from satchel.tracking.store.copy import copy_store
 
     def progress(done: int, total: int) -> None:
@@ -55,3 +57,6 @@ def copy(source: str, dest: str) -> None:
         f"Copied {report.experiments} experiments, {report.runs} runs and "
         f"{report.artifact_files} artifact files{resumed}."
     )
+    users = copy_auth(source, dest)
+    if users:
+        click.echo(f"Copied {users} users with their tokens, groups and permissions.")
