@@ -12,23 +12,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from runner_helpers import BIN, PROJECTS, cli_env, satchel_cli, wait_for
+from runner_helpers import PROJECTS, cli_env, satchel_cli, wait_for
 from tests.server.server_helpers import running_server
 
+from conftest import RAY_ADDRESS
 from satchel.runner.control import control_path
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run, RunStatus
 
-pytestmark = pytest.mark.slow
-
-RAY_ADDRESS = os.environ.get("SATCHEL_TEST_RAY_ADDRESS", "")  # read before _isolated clears it
-
-
-@pytest.fixture(autouse=True)
-def _cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert RAY_ADDRESS, "SATCHEL_TEST_RAY_ADDRESS is unset: `source .ci/services.sh && ci_up ray`"
-    monkeypatch.setenv("RAY_ADDRESS", RAY_ADDRESS)
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ray_cluster")]
 
 
 def _client() -> Client:
