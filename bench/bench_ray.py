@@ -138,7 +138,7 @@ def trivial_runs(base: Path, ray_bin: Path, address: str) -> tuple[float, float]
     env = {**os.environ, "RAY_ADDRESS": address, "SATCHEL_HOME": str(base / "home")}
     satchel = [sys.executable, "-m", "satchel", "run", str(project), "--backend", "ray"]
     satchel += ["--env-manager", "local"]
-    ray = [str(ray_bin), "job", "submit", "--working-dir", str(project), "--", "python hello.py"]
+    ray = [str(ray_bin), "job", "submit", "--working-dir", str(project), "--", "python", "hello.py"]
     ours, theirs = [], []
     for _ in range(3):
         ours.append(wall(satchel, env, base))
@@ -153,13 +153,12 @@ def sweep(base: Path, ray_bin: Path, address: str, tracker: str, server_url: str
     code = SWEEP.replace("TRIALS", str(TRIALS), 1).replace("ITERATIONS", str(ITERATIONS), 1)
     (work / "sweep.py").write_text(code)
     env_vars = {"BENCH_TRACKING_URI": server_url, "BENCH_TRACKER": tracker}
-    runtime_env: dict[str, object] = {"env_vars": env_vars}
+    # the same driver environment for both (the cluster's Ray plus the mlflow client)
+    runtime_env: dict[str, object] = {"env_vars": env_vars, "uv": [MLFLOW_CLIENT]}
     if tracker == "satchel":
         runtime_env["py_modules"] = [str(Path(__file__).resolve().parents[1] / "src" / "satchel")]
-    else:
-        runtime_env["uv"] = [MLFLOW_CLIENT]
     argv = [str(ray_bin), "job", "submit", "--working-dir", str(work)]
-    argv += ["--runtime-env-json", json.dumps(runtime_env), "--", "python sweep.py"]
+    argv += ["--runtime-env-json", json.dumps(runtime_env), "--", "python", "sweep.py"]
     out = subprocess.run(
         argv,
         env={**os.environ, "RAY_ADDRESS": address},

@@ -173,3 +173,22 @@ def test_bad_ray_options_are_one_line_and_no_run(
     assert message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (Path.cwd() / "satchel").exists() or not _client().search_runs(["0"])
+
+
+def test_a_job_waiting_for_resources_is_scheduled_and_can_be_cancelled(tmp_path: Path) -> None:
+    out = satchel_cli(
+        "run", str(_project(tmp_path)), "-e", "sleep", "--backend", "ray", "--detach",
+        "-c", '{"num_cpus": 512}',
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.strip()
+    client = _client()
+    assert wait_for(lambda: client.get_run(run_id).info.status is RunStatus.SCHEDULED, 120)
+    job_id = client.get_run(run_id).data.tags["satchel.ray.job_id"]
+    assert _job(job_id)["status"] == "PENDING"
+    assert satchel_cli("runs", "cancel", run_id).returncode == 0
+    assert client.get_run(run_id).info.status is RunStatus.KILLED
+    # Ray queues the stop of a job that never got its resources (its supervisor actor is not
+    # scheduled): it stops when it could start, or fails at Ray's start timeout; never runs
+    assert _job(job_id)["status"] in ("PENDING", "STOPPED")
+    assert wait_for(lambda: not control_path(run_id).exists(), 30)  # the runner did not hang

@@ -262,6 +262,10 @@ class RayHandle(Handle):
             if info.get("status") in _TERMINAL:
                 self._pump()  # what was written between the status and now
                 self._code = self._ended(info)
+            elif self._stop_asked and info.get("status") == "PENDING":
+                # Ray queues the stop of a job still waiting for resources (its supervisor
+                # actor is not scheduled yet): it never runs, so there is nothing to wait for
+                self._code = 143
             else:
                 time.sleep(_POLL_SECONDS)
         return self._code
