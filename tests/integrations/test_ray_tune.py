@@ -5,6 +5,7 @@ MLflowLoggerCallback / setup_mlflow pointed at `satchel server`. Never skipped."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.runner.runner_helpers import PROJECTS, satchel_cli
@@ -75,3 +76,40 @@ def test_rays_mlflow_callback_and_setup_mlflow_log_to_satchel_server(tmp_path: P
 
 def test_flatten_joins_nested_keys() -> None:
     assert flatten({"a": {"b": 1, "c": {"d": "x"}}, "e": 2}) == {"a/b": 1, "a/c/d": "x", "e": 2}
+
+
+class _CountingClient(Client):
+    """A real client on a real store that also counts its writes."""
+
+    calls = 0
+
+    def log_batch(self, *args: Any, **kwargs: Any) -> None:
+        type(self).calls += 1
+        super().log_batch(*args, **kwargs)
+
+
+def test_the_sweep_batches_metrics_and_ends_stopped_trials_killed(tmp_path: Path) -> None:
+    """The callback's bookkeeping without Ray: one batch per flush, not one call per value."""
+    from satchel.integrations.ray_tune import _Sweep
+
+    client = _CountingClient(f"sqlite:///{tmp_path / 'db'}")
+    sweep = _Sweep(client, "0", None, "sweep", flush_seconds=3600)
+    sweep.start_trial("t1", "trial 1", {"lr": 0.1, "net": {"width": 8}})
+    sweep.start_trial("t2", "trial 2", {"lr": 0.2})
+    _CountingClient.calls = 0
+    for i in range(1, 101):
+        sweep.result("t1", {"training_iteration": i, "loss": 1 / i, "acc": i, "done": False})
+    assert _CountingClient.calls == 0  # buffered: nothing sent before a flush is due
+    sweep.end_trial("t1", RunStatus.FAILED)
+    assert _CountingClient.calls == 1  # 200 points in one batch
+    sweep.result("t2", {"training_iteration": 1, "loss": 0.5})
+    sweep.end()  # the sweep stopped with t2 still running
+    runs = {r.info.run_name: r for r in client.search_runs(["0"])}
+    assert runs["trial 1"].info.status is RunStatus.FAILED
+    assert runs["trial 2"].info.status is RunStatus.KILLED
+    assert runs["sweep"].info.status is RunStatus.KILLED
+    assert runs["trial 1"].data.params == {"lr": "0.1", "net/width": "8"}
+    history = client.get_metric_history(runs["trial 1"].info.run_id, "loss")
+    assert [m.step for m in history] == list(range(1, 101))
+    assert "done" not in runs["trial 1"].data.metrics
+    assert runs["trial 2"].data.tags["mlflow.parentRunId"] == runs["sweep"].info.run_id
