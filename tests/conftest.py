@@ -367,3 +367,16 @@ def trickling_server():
     server = TricklingServer()
     yield server
     server.close()
+
+
+# -- Ray: a real local cluster (.ci/services.sh: ray), reached through its Jobs API ---------
+RAY_ADDRESS = os.environ.get("SATCHEL_TEST_RAY_ADDRESS", "")  # read before _isolated clears it
+
+
+@pytest.fixture()
+def ray_cluster(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The cluster's dashboard URL, also as RAY_ADDRESS; our interpreter's `python` on PATH."""
+    assert RAY_ADDRESS, "SATCHEL_TEST_RAY_ADDRESS is unset: `source .ci/services.sh && ci_up ray`"
+    monkeypatch.setenv("RAY_ADDRESS", RAY_ADDRESS)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return RAY_ADDRESS

@@ -162,7 +162,10 @@ def test_a_synchronous_run_holds_its_control_file_only_while_it_runs(tmp_path: P
     assert not any(key.startswith("satchel.runner.") for key in run.data.tags)
 
 
-def test_clients_cannot_write_runner_tags() -> None:
+def test_clients_cannot_write_runner_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    from satchel.tracking import uri
+
+    monkeypatch.setattr(uri, "_current", None)  # process state: restored after the test
     client = _client()
     run_id = client.create_run("0").info.run_id
     with pytest.raises(InvalidValueError, match=r"'satchel\.runner\.pid' is reserved"):

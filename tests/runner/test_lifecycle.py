@@ -219,7 +219,7 @@ def test_launch_env_puts_client_path_first(tmp_path: Path) -> None:
 def test_local_launcher_streams_merged_output(tmp_path: Path) -> None:
     seen: list[bytes] = []
     spec = _spec(tmp_path, "echo out; echo err >&2; exit 4", echo=seen.append)
-    handle = get_launcher(PreparedEnv("local")).launch(spec)
+    handle = get_launcher("local").launch(spec)
     assert handle.wait() == 4
     assert b"".join(seen) == b"out\nerr\n"
     assert spec.log_path.read_bytes() == b"out\nerr\n"

@@ -137,7 +137,15 @@ _tracking_option = click.option(
     metavar="local|uv|virtualenv",
     help="How to build the environment (default: from the project).",
 )
-@click.option("-b", "--backend", default=None, help="Where to run (local).")
+@click.option("-b", "--backend", default=None, help="Where to run (local, ray).")
+@click.option(
+    "-c",
+    "--backend-config",
+    default=None,
+    metavar="FILE|JSON",
+    help="The backend's options: a JSON or YAML file, or inline JSON (ray: address, "
+    "num_cpus, num_gpus, memory, resources, env_vars).",
+)
 @click.option("--build-image", is_flag=True, help="Docker: bake the code into a new image.")
 @click.option("--refresh-env", is_flag=True, help="Re-resolve and rebuild the environment.")
 @click.option("--detach", is_flag=True, help="Start the run in the background; print its id.")
@@ -173,6 +181,7 @@ def run_command(
     run_name: str | None,
     env_manager: str | None,
     backend: str | None,
+    backend_config: str | None,
     build_image: bool,
     refresh_env: bool,
     detach: bool,
@@ -183,7 +192,7 @@ def run_command(
 ) -> None:
     """Run the project at URI (a directory, git URL or zip) as a tracked run."""
     from satchel.projects.params import parse_param_list
-    from satchel.runner.request import RunRequest, read_request
+    from satchel.runner.request import RunRequest, parse_backend_config, read_request
 
     if request_file is not None:  # a detached runner, or a nested run handed over
         start(read_request(request_file), detach=detach, dry_run=dry_run)
@@ -202,6 +211,7 @@ def run_command(
         run_name=run_name,
         env_manager=env_manager,
         backend=backend,
+        backend_config=parse_backend_config(backend_config),
         docker_args=_docker_args(docker_args),
         build_image=build_image,
         refresh_env=refresh_env,

@@ -82,6 +82,7 @@ def run_project(
     run_name: str | None = None,
     env_manager: str | None = None,
     backend: str | None = None,
+    backend_config: dict[str, Any] | None = None,
     synchronous: bool = True,
     docker_args: dict[str, Any] | None = None,
     build_image: bool = False,
@@ -94,7 +95,8 @@ def run_project(
 
     Synchronous (default): blocks; raises RunFailedError if the run did not finish. Inside a
     running project the new run is nested (``mlflow.parentRunId``) and inherits the parent's
-    environment manager and backend unless given. ``backend=None`` means inherited or local.
+    environment manager and backend unless given. ``backend=None`` means inherited or local;
+    ``backend_config`` holds the backend's options (ray: address, num_cpus, env_vars, ...).
     ``allow_extra``: pass a parameter whose name is close to a declared one (``alpah``) to the
     command instead of refusing it.
     ``skip_if_done``: when a FINISHED run of the experiment has the same run key (code, env,
@@ -119,6 +121,7 @@ def run_project(
         run_name=run_name,
         env_manager=env_manager,
         backend=backend,
+        backend_config=dict(backend_config or {}),
         docker_args=dict(docker_args or {}),
         build_image=build_image,
         refresh_env=refresh_env,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.errors import ExecutionError, SatchelError, UsageError
 from satchel.runner.plan import Plan
-from satchel.runner.request import BACKENDS, Outcome, RunRequest
+from satchel.runner.request import Outcome, RunRequest
 from satchel.runner.watch import GRACE_SECONDS, Stop, outcome_for, stop_signals, watch
 from satchel.tracking.client import Client
 from satchel.tracking.entities import Run, RunStatus, RunTag
@@ -100,11 +100,11 @@ def choose_env(project: Project, requested: str | None) -> str:
 
 
 def choose_backend(requested: str | None) -> str:
+    """The backend: asked for > inherited from a parent run (SATCHEL_BACKEND) > local."""
+    from satchel.runner.backends import get_launcher
+
     backend = requested or os.environ.get("SATCHEL_BACKEND") or "local"
-    if backend not in BACKENDS:
-        raise UsageError(
-            f"unsupported backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}"
-        )
+    get_launcher(backend)  # an unknown name is one line now
     return backend
 
 
@@ -144,12 +144,9 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
 
         for warning in validate_env_decl(project, env_manager):
             report(f"warning: {warning.removeprefix('warning: ')}")
-        if env_manager == "docker":
-            from satchel.runner.backends.docker_args import validate_docker_args
+        from satchel.runner.backends import get_launcher
 
-            validate_docker_args(request.docker_args)
-        else:
-            _check_no_docker_options(request, project, env_manager)
+        options = get_launcher(backend).configure(request, project, env_manager, tracking_uri)
         yield Plan(
             request,
             fetched,
@@ -162,6 +159,7 @@ def validate(request: RunRequest, report: Callable[[str], None] | None = None) -
             backend,
             tracking_uri,
             source_files=source_files,
+            backend_options=options,
         )
     finally:
         fetched.cleanup()
@@ -190,19 +188,6 @@ def _check_experiment(request: RunRequest) -> None:
                 f"{option} is empty",
                 hint="give a name or id, or drop it for the Default experiment",
             )
-
-
-def _check_no_docker_options(request: RunRequest, project: Project, env_manager: str) -> None:
-    """-A and --build-image mean nothing outside docker: silently dropping them would run
-    something other than what the user asked for."""
-    if request.docker_args or request.build_image:
-        from satchel.projects.fetched import redact_url
-
-        name = project.name or redact_url(request.uri)
-        raise UsageError(
-            "-A/--docker-args and --build-image apply to docker_env projects only; "
-            f"{name} uses {env_manager}"
-        )
 
 
 def _check_loggable(resolved: ResolvedParams) -> None:
@@ -299,6 +284,7 @@ def launch(
     prepared: PreparedEnv,
     log_path: Path,
     extra_env: dict[str, str] | None = None,
+    on_status: Callable[[RunStatus], None] | None = None,
 ) -> Handle:
     from satchel.runner.backends import get_launcher
     from satchel.runner.backends.base import LaunchSpec
@@ -315,10 +301,21 @@ def launch(
         log_path=log_path,
         tracking_uri=plan.tracking_uri,
         client_path=client_path(),
-        docker_args=dict(plan.request.docker_args),
+        options=plan.backend_options,
         echo=_echo if plan.request.echo else None,
+        on_status=on_status,
     )
-    return get_launcher(prepared).launch(spec)
+    return get_launcher(plan.backend).launch(spec)
+
+
+def _status_to(client: Client, run: Run) -> Callable[[RunStatus], None]:
+    """What a launcher calls when its run waits for resources (SCHEDULED) or starts."""
+
+    def set_status(status: RunStatus) -> None:
+        with contextlib.suppress(SatchelError):  # a status line must never break the run
+            client.update_run(run.info.run_id, status)
+
+    return set_status
 
 
 # -- finish ------------------------------------------------------------------------------
@@ -425,14 +422,19 @@ def run_recorded(plan: Plan, client: Client, run: Run, report: Callable[[str], N
                 console_log(client, run) as log_path,
                 mlflow_bridge(plan.tracking_uri, run, prepared) as mlflow_env,
             ):
-                handle = launch(plan, run, prepared, log_path, mlflow_env)
+                handle = launch(plan, run, prepared, log_path, mlflow_env, _status_to(client, run))
                 _debug_timing("launch", step)
+                if handle.tags:
+                    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in handle.tags.items()])
                 code, stopped = watch(
                     handle, on_stop=lambda how: report(f"stopping run {run_id} ({how})")
                 )
             _debug_timing("watch", step)
             seconds = time.monotonic() - started
-            outcome = outcome_for(run_id, code, stopped, seconds, handle.output_error)
+            outcome = outcome_for(
+                run_id, code, stopped or handle.stopped, seconds, handle.output_error,
+                handle.reason,
+            )  # fmt: skip
         except KeyboardInterrupt:
             outcome = Outcome(
                 run_id, RunStatus.KILLED, None, time.monotonic() - started, "stopped by a signal"

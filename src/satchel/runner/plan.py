@@ -7,7 +7,8 @@ without importing the lifecycle that imports them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from satchel.projects.fetched import Fetched
 from satchel.projects.params import ResolvedParams
@@ -33,3 +34,5 @@ class Plan:
     backend: str
     tracking_uri: str  # absolute
     source_files: SourceFiles | None = None  # what the snapshot copies, listed at validation
+    # the backend launcher's checked options (``Launcher.configure``), handed to ``launch``
+    backend_options: dict[str, Any] = field(default_factory=dict)

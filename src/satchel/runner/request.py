@@ -11,9 +11,7 @@ from typing import Any
 
 from satchel.tracking.entities import RunStatus
 
-__all__ = ["BACKENDS", "Outcome", "RunRequest", "read_request", "write_request"]
-
-BACKENDS = ("local",)
+__all__ = ["Outcome", "RunRequest", "parse_backend_config", "read_request", "write_request"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,7 @@ class RunRequest:
     run_name: str | None = None
     env_manager: str | None = None  # None: inherited (nested) or chosen from the project
     backend: str | None = None  # None: inherited (nested) or "local"
+    backend_config: dict[str, Any] = field(default_factory=dict)  # --backend-config, parsed
     docker_args: dict[str, Any] = field(default_factory=dict)
     build_image: bool = False
     refresh_env: bool = False
@@ -76,3 +75,29 @@ def read_request(source: str) -> RunRequest:
         data = json.loads(path.read_text(encoding="utf-8"))
         path.unlink(missing_ok=True)  # read once: the secrets do not outlive the hand-over
     return RunRequest(**data)
+
+
+def parse_backend_config(text: str | None) -> dict[str, Any]:
+    """``--backend-config``: inline JSON, or a JSON / YAML file holding one mapping."""
+    from satchel.errors import UsageError
+
+    if text is None:
+        return {}
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"--backend-config is not valid JSON: {exc}") from None
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise UsageError(
+                f"--backend-config {text}: no such file",
+                hint="give a JSON or YAML file, or inline JSON such as '{\"num_cpus\": 1}'",
+            )
+        from satchel.projects._yamlsafe import load_yaml_file
+
+        data = load_yaml_file(path)  # YAML is a superset of JSON; bombs refused
+    if not isinstance(data, dict):
+        raise UsageError("--backend-config must hold a mapping", hint='e.g. {"num_cpus": 1}')
+    return data

@@ -240,12 +240,20 @@ def cancel_run(client: Client, run_id: str, timeout: float = 30.0) -> RunStatus:
             os.kill(pid, signal.SIGTERM)
         with contextlib.suppress(ExecutionError):
             return wait_run(client, run_id, timeout)
-    # no live runner we can reach: stop what it left behind and record the cancellation
-    if client.get_run(run_id).data.tags.get("mlflow.project.env") == "docker":
-        from satchel.runner.backends.docker import stop_run_containers
-
-        stop_run_containers(run_id)
+    # no live runner we can reach: its backend stops what it left behind (a container, a
+    # Ray job named in its control file), and the cancellation is recorded
+    _stop_leftovers(client, run_id)
     client.set_terminated_if_running(run_id, RunStatus.KILLED, now_ms())
     if _runner_gone(read_control(run_id)):  # what a killed runner could not clean up
         remove_control(run_id)
     return client.get_run(run_id).info.status
+
+
+def _stop_leftovers(client: Client, run_id: str) -> None:
+    from satchel.runner.backends import BACKENDS, get_launcher
+
+    run = client.get_run(run_id)
+    backend = run.data.tags.get("mlflow.project.backend", "local")
+    if backend in BACKENDS:
+        control = read_control(run_id)
+        get_launcher(backend).cancel(run, control if _runner_gone(control) else None)

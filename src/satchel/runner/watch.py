@@ -94,13 +94,19 @@ def _begin_stop(handle: Any, grace: float, on_stop: Callable[[str], None] | None
 
 
 def outcome_for(
-    run_id: str, code: int, stopped: bool, seconds: float, output_error: str | None = None
+    run_id: str,
+    code: int,
+    stopped: bool,
+    seconds: float,
+    output_error: str | None = None,
+    reason: str | None = None,
 ) -> Outcome:
-    """How the run ended; ``output_error`` (its output could not be kept) fails a clean exit."""
+    """How the run ended; ``output_error`` (its output could not be kept) fails a clean exit;
+    ``reason`` is the backend's own word on a failure (Ray's job message)."""
     if stopped:
-        return Outcome(run_id, RunStatus.KILLED, code, seconds, "stopped by a signal")
+        return Outcome(run_id, RunStatus.KILLED, code, seconds, reason or "stopped by a signal")
     if code == 0 and output_error is None:
         return Outcome(run_id, RunStatus.FINISHED, 0, seconds)
-    reasons = [f"the command exited with code {code}"] if code != 0 else []
+    reasons = [reason or f"the command exited with code {code}"] if code != 0 else []
     reasons += [output_error] if output_error else []
     return Outcome(run_id, RunStatus.FAILED, code, seconds, "; ".join(reasons))

@@ -1,34 +1,32 @@
-"""Launchers by environment kind: a literal registry, imported lazily.
+"""Launchers by backend (``--backend``): a literal registry, imported lazily.
 
-Python environments (local, uv, virtualenv) run as a local process group; docker
-environments run in a container. Only the launcher a run needs is imported, so a local run
-never pays for the docker SDK.
+``local`` runs on this machine (a process group, or a container for docker_env projects: the
+environment kind says how); ``ray`` submits a job to a Ray cluster through its Jobs API. Only
+the launcher a run needs is imported, so a local run never pays for the docker SDK.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from satchel.envs.base import PreparedEnv
-from satchel.errors import ExecutionError
+from satchel.errors import UsageError
 from satchel.runner.backends.base import Launcher
 
-__all__ = ["LAUNCHERS", "get_launcher"]
+__all__ = ["BACKENDS", "get_launcher"]
 
-# env manager name -> "module:Class"
-LAUNCHERS: dict[str, str] = {
+# backend name -> "module:Class"
+BACKENDS: dict[str, str] = {
     "local": "satchel.runner.backends.local:LocalLauncher",
-    "uv": "satchel.runner.backends.local:LocalLauncher",
-    "virtualenv": "satchel.runner.backends.local:LocalLauncher",
-    "docker": "satchel.runner.backends.docker:DockerLauncher",
+    "ray": "satchel.runner.backends.ray:RayLauncher",
 }
 
 
-def get_launcher(prepared: PreparedEnv) -> Launcher:
-    target = LAUNCHERS.get(prepared.manager)
+def get_launcher(backend: str) -> Launcher:
+    target = BACKENDS.get(backend)
     if target is None:
-        known = ", ".join(sorted(LAUNCHERS))
-        raise ExecutionError(f"no launcher for environment {prepared.manager!r} (known: {known})")
+        raise UsageError(
+            f"unsupported backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}"
+        )
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     launcher: Launcher = cls()

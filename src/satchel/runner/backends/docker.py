@@ -75,7 +75,8 @@ def _image_env(client: docker.DockerClient, image: str) -> dict[str, str]:
 def run_kwargs(spec: LaunchSpec, image_env: dict[str, str]) -> dict[str, Any]:
     """Everything ``containers.create`` needs for this run."""
     prepared = spec.prepared
-    extra = apply_docker_args({}, spec.docker_args)  # -A: merged below, explicit wins
+    # -A (checked by the local backend's configure): merged below, explicit wins
+    extra = apply_docker_args({}, spec.options.get("docker_args", {}))
     volumes = client_mounts(Path(spec.client_path))
     if prepared.extra_tags.get(CODE_TAG, "mounted") == "mounted":
         volumes.append(f"{Path(spec.workdir).resolve()}:{WORKDIR}:rw")

@@ -1,4 +1,6 @@
-"""Launch a project command on this machine: ``bash -c <command>`` in its own process group.
+"""The local backend: a project command on this machine, ``bash -c <command>`` in its own
+process group — or, for a docker_env project, in a container (``backends/docker.py``): the
+environment kind says how a command runs inside it.
 
 MLproject commands are shell templates (every value already quoted), so they run under bash
 as MLflow runs them. The command leads a new session, so stopping the run stops everything it
@@ -24,6 +26,7 @@ ends the run FAILED with that reason.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import select
 import signal
@@ -31,14 +34,23 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
-from satchel.errors import ExecutionError
+from satchel.errors import ExecutionError, UsageError
 from satchel.process import GroupWatcher
 from satchel.runner.backends.base import Handle, Launcher, LaunchSpec
 from satchel.runner.watch import start_without_stop_signals
 
-__all__ = ["LocalHandle", "LocalLauncher", "launch_env"]
+if TYPE_CHECKING:
+    from satchel.projects.spec import Project
+    from satchel.runner.control import RunnerControl
+    from satchel.runner.request import RunRequest
+    from satchel.tracking.entities import Run
+
+__all__ = ["IN_ENV", "LocalHandle", "LocalLauncher", "launch_env"]
+
+# environment kinds whose commands run inside something else than a local process group
+IN_ENV: dict[str, str] = {"docker": "satchel.runner.backends.docker:DockerLauncher"}
 
 _LEFTOVER_GRACE = 2.0  # seconds the pipe may stay open after the command's leader exited
 _POLL_SECONDS = 0.05
@@ -158,7 +170,34 @@ class LocalLauncher(Launcher):
         self.watchdog = watchdog
         self.grace_seconds = grace_seconds
 
-    def launch(self, spec: LaunchSpec) -> LocalHandle:
+    def configure(
+        self, request: RunRequest, project: Project, env_manager: str, tracking_uri: str
+    ) -> dict[str, Any]:
+        super().configure(request, project, env_manager, tracking_uri)
+        if env_manager == "docker":
+            from satchel.runner.backends.docker_args import validate_docker_args
+
+            validate_docker_args(request.docker_args)
+            return {"docker_args": dict(request.docker_args)}
+        _check_no_docker_options(request, project, env_manager)
+        return {}
+
+    def launch(self, spec: LaunchSpec) -> Handle:
+        inside = IN_ENV.get(spec.prepared.manager)
+        if inside is not None:
+            module_name, _, class_name = inside.partition(":")
+            launcher: Launcher = getattr(importlib.import_module(module_name), class_name)()
+            return launcher.launch(spec)
+        return self._launch_group(spec)
+
+    def cancel(self, run: Run, control: RunnerControl | None) -> None:
+        """A dead runner's process group is killed by its group watcher; a container is not."""
+        if run.data.tags.get("mlflow.project.env") == "docker":
+            from satchel.runner.backends.docker import stop_run_containers
+
+            stop_run_containers(run.info.run_id)
+
+    def _launch_group(self, spec: LaunchSpec) -> LocalHandle:
         try:
             spec.log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(spec.log_path, "ab", buffering=0)  # noqa: SIM115 - closed by the handle
@@ -194,3 +233,16 @@ def wait_group_gone(pgid: int, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def _check_no_docker_options(request: RunRequest, project: Project, env_manager: str) -> None:
+    """-A and --build-image mean nothing outside docker: silently dropping them would run
+    something other than what the user asked for."""
+    if request.docker_args or request.build_image:
+        from satchel.projects.fetched import redact_url
+
+        name = project.name or redact_url(request.uri)
+        raise UsageError(
+            "-A/--docker-args and --build-image apply to docker_env projects only; "
+            f"{name} uses {env_manager}"
+        )
