@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from satchel.server.routes import ROUTES, Permission
 
-RESOURCES = {"server", "experiment", "experiment_name", "experiments", "run", "runs", "artifact"}
+RESOURCES = {
+    "server",
+    "experiment",
+    "experiment_name",
+    "experiments",
+    "run",
+    "runs",
+    "artifact",
+    "logged_model",
+    "registered_model",
+}
 
 
 def test_every_route_declares_its_permission_and_resource() -> None:
