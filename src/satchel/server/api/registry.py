@@ -153,14 +153,22 @@ def transition_stage(ctx: ServerContext, p: Params) -> dict[str, Any]:
 
 # -- versions --------------------------------------------------------------------------------
 def create_version(ctx: ServerContext, p: Params) -> dict[str, Any]:
+    """A version of a logged model (``models:/m-...``) knows the run that logged it even
+    when the client leaves ``run_id`` out (MLflow 3's ``log_model(registered_model_name=)``)."""
+    source = ctx.stored_source(p.need("source"))
+    run_id, model_id = p.text("run_id"), p.text("model_id")
+    if not model_id and source.startswith("models:/m-"):
+        model_id = source[len("models:/") :].strip("/")
+    if model_id and not run_id:
+        run_id = ctx.store.get_logged_model(model_id).source_run_id
     mv = ctx.store.create_model_version(
         p.need("name"),
-        ctx.stored_source(p.need("source")),
-        p.text("run_id"),
+        source,
+        run_id,
         p.tags(),
         p.text("run_link"),
         p.text("description"),
-        p.text("model_id"),
+        model_id,
         p.caller,
     )
     return _version(ctx, mv)
