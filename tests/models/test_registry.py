@@ -86,7 +86,7 @@ def test_aliases_point_at_one_version_and_move(client: satchel.Client) -> None:
         client.get_model_version_by_alias("wine", "challenger")
     for bad in ("latest", "v3", "has space", ""):
         # the server names an empty value as a missing parameter, as MLflow's does
-        with pytest.raises(InvalidValueError, match="invalid alias|Missing value for.*alias"):
+        with pytest.raises(InvalidValueError, match=r"invalid alias|Missing value for.*alias"):
             client.set_registered_model_alias("wine", bad, 1)
     with pytest.raises(NotFoundError, match="has no version 9"):
         client.set_registered_model_alias("wine", "champion", 9)
@@ -167,7 +167,7 @@ def test_search_filters_tags_and_pages(client: satchel.Client) -> None:
 
 def test_bad_names_and_unknown_models_fail_in_one_line(client: satchel.Client) -> None:
     for bad in ("", "a/b", "a@b", "x:y"):
-        with pytest.raises(InvalidValueError, match="registered model name|Missing value"):
+        with pytest.raises(InvalidValueError, match=r"registered model name|Missing value"):
             client.create_registered_model(bad)
     with pytest.raises(NotFoundError, match="registered model 'ghost' not found"):
         client.get_registered_model("ghost")
