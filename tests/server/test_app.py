@@ -154,8 +154,13 @@ def test_logged_model_lifecycle_and_its_files(served: tuple[str, SqliteStore]) -
     under <experiment>/models/<id>/artifacts, finalize (READY); then search and tags."""
     url, _ = served
     run_id = _run(url)
-    body = {"experiment_id": "0", "name": "model", "source_run_id": run_id,
-            "params": [{"key": "alpha", "value": "0.5"}], "tags": [{"key": "k", "value": "v"}]}  # fmt: skip
+    body = {
+        "experiment_id": "0",
+        "name": "model",
+        "source_run_id": run_id,
+        "params": [{"key": "alpha", "value": "0.5"}],
+        "tags": [{"key": "k", "value": "v"}],
+    }
     status, created = call(url, "POST", f"{API}/logged-models", body)
     assert status == 200, created
     info = created["model"]["info"]
