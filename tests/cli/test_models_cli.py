@@ -29,7 +29,9 @@ def test_register_alias_stage_list_show_versions_history() -> None:
     assert staged.stdout.strip() == "wine version 2 is now in Production"
 
     listed = json.loads(run_cli("models", "list", "-o", "json").stdout)
-    assert [m["name"] for m in listed] == ["wine"] and listed[0]["aliases"] == {"champion": "2"}
+    assert [m["name"] for m in listed] == ["wine"] and listed[0]["aliases"] == [
+        {"alias": "champion", "version": "2"}
+    ]
     shown = run_cli("models", "show", "wine").stdout
     assert "alias @champion" in shown and "stage Production" in shown
     versions = json.loads(run_cli("models", "versions", "wine", "-o", "json").stdout)

@@ -120,3 +120,30 @@ def test_mlflow_project_through_a_server(tmp_path: Path) -> None:
         log = client.download_artifacts(run_id, "logs/console.log")
         assert "MLFLOW RUN" in Path(log).read_text()
         assert {f.path for f in client.list_artifacts(run_id, "source")}
+
+
+@pytest.mark.slow
+def test_mlflow_log_model_and_autolog_end_in_the_satchel_run(tmp_path: Path) -> None:
+    """MLflow 3's logged models and the registry through the embedded store's endpoint."""
+    project = project_copy(tmp_path, "mlflow_project")
+    store = tmp_path / "store"
+    proc = satchel_cli("run", str(project), "-e", "model", "--tracking-uri", str(store),
+                       timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_id = (proc.stdout + proc.stderr).split("MLFLOW RUN", 1)[1].split()[0]
+    client = Client(str(store))
+    run = client.get_run(run_id)
+    assert run.info.status.value == "FINISHED"
+    assert run.data.params["C"] == "0.5" and "training_accuracy_score" in run.data.metrics
+    opened = client._store
+    models = opened.search_logged_models(["0"], f"source_run_id = '{run_id}'")
+    assert sorted(m.name for m in models) == ["classifier", "model"]
+    assert {m.status for m in models} == {"LOGGED_MODEL_READY"}
+    for model in models:
+        files = {p.name for p in Path(model.artifact_location).iterdir()}
+        assert {"MLmodel", "requirements.txt"} <= files
+    classifier = next(m for m in models if m.name == "classifier")
+    assert (Path(classifier.artifact_location) / "model.skops").is_file()
+    version = client.get_model_version("bridged", 1)
+    assert version.source == f"models:/{classifier.model_id}" and version.run_id == run_id
+    assert not list(project.rglob("mlflow.db")) and not list(project.rglob("mlruns"))

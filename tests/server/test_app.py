@@ -149,9 +149,53 @@ def test_runs_carry_proxy_artifact_uris(served: tuple[str, SqliteStore]) -> None
     assert body["run"]["info"]["artifact_uri"] == f"mlflow-artifacts:/0/{run_id}/artifacts"
 
 
-def test_log_model_fails_with_one_clear_message(served: tuple[str, SqliteStore]) -> None:
+def test_logged_model_lifecycle_and_its_files(served: tuple[str, SqliteStore]) -> None:
+    """What MLflow 3's log_model sends: create (PENDING), outputs, files through the proxy
+    under <experiment>/models/<id>/artifacts, finalize (READY); then search and tags."""
     url, _ = served
-    status, body = call(url, "POST", f"{API}/logged-models", {"experiment_id": "0"})
-    assert (status, body["error_code"]) == (501, "NOT_IMPLEMENTED")
-    assert "log_model" in body["message"] and "\n" not in body["message"]
-    assert call(url, "POST", f"{API}/logged-models/search", {"experiment_ids": ["0"]}) == (200, {})
+    run_id = _run(url)
+    body = {
+        "experiment_id": "0",
+        "name": "model",
+        "source_run_id": run_id,
+        "params": [{"key": "alpha", "value": "0.5"}],
+        "tags": [{"key": "k", "value": "v"}],
+    }
+    status, created = call(url, "POST", f"{API}/logged-models", body)
+    assert status == 200, created
+    info = created["model"]["info"]
+    model_id = info["model_id"]
+    assert info["status"] == "LOGGED_MODEL_PENDING" and info["source_run_id"] == run_id
+    assert info["artifact_uri"] == f"mlflow-artifacts:/0/models/{model_id}/artifacts"
+    assert created["model"]["data"]["params"] == [{"key": "alpha", "value": "0.5"}]
+    outputs = {"run_id": run_id, "models": [{"model_id": model_id, "step": 0}]}
+    assert call(url, "POST", f"{API}/runs/outputs", outputs) == (200, {})
+    proxy = f"/api/2.0/mlflow-artifacts/artifacts/0/models/{model_id}/artifacts"
+    assert call(url, "PUT", f"{proxy}/MLmodel", raw=b"flavors: {}\n")[0] == 200
+    assert call(url, "GET", f"{proxy}/MLmodel") == (200, b"flavors: {}\n")
+    for bad in (
+        f"{proxy}/..%2F..%2F..%2Fx",
+        f"/api/2.0/mlflow-artifacts/artifacts/1/models/{model_id}/artifacts/x",
+    ):
+        assert call(url, "PUT", bad, raw=b"x")[0] in (400, 404), bad
+    status, done = call(url, "PATCH", f"{API}/logged-models/{model_id}",
+                        {"model_id": model_id, "status": "LOGGED_MODEL_READY"})  # fmt: skip
+    assert (status, done["model"]["info"]["status"]) == (200, "LOGGED_MODEL_READY")
+    tags = {"tags": [{"key": "mlflow.modelVersions", "value": "[]"}]}
+    assert call(url, "PATCH", f"{API}/logged-models/{model_id}/tags", tags)[0] == 200
+    assert call(url, "DELETE", f"{API}/logged-models/{model_id}/tags/k")[0] == 200
+    search = {"experiment_ids": ["0"], "filter": "name = 'model'"}
+    _, found = call(url, "POST", f"{API}/logged-models/search", search)
+    assert [m["info"]["model_id"] for m in found["models"]] == [model_id]
+    assert found["models"][0]["info"]["tags"] == [{"key": "mlflow.modelVersions", "value": "[]"}]
+    _, listed = call(url, "GET", f"{API}/logged-models/{model_id}/artifacts/directories")
+    assert [f["path"] for f in listed["files"]] == ["MLmodel"]
+    _, run = call(url, "GET", f"{API}/runs/get?run_id={run_id}")
+    assert run["run"]["outputs"] == {"model_outputs": [{"model_id": model_id, "step": 0}]}
+    other = _run(url)
+    status, body = call(url, "POST", f"{API}/runs/outputs",
+                        {"run_id": other, "models": [{"model_id": model_id}]})  # fmt: skip
+    assert (status, body["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert call(url, "DELETE", f"{API}/logged-models/{model_id}")[0] == 200
+    status, body = call(url, "GET", f"{API}/logged-models/{model_id}")
+    assert (status, body["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")

@@ -236,27 +236,6 @@ def test_whole_tracking_api(server: str, tmp_path: Path) -> None:
     assert result["missing"] == "RESOURCE_DOES_NOT_EXIST"
 
 
-def test_log_model_fails_with_one_clear_message_never_a_hang(server: str, tmp_path: Path) -> None:
-    out = run_mlflow(
-        """
-        import mlflow, mlflow.sklearn
-        from sklearn.linear_model import LinearRegression
-        model = LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0])
-        try:
-            with mlflow.start_run():
-                mlflow.sklearn.log_model(model, name="model")
-        except Exception as exc:
-            print("FAILED", type(exc).__name__, exc)
-        """,
-        server,
-        tmp_path,
-        env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
-        timeout=180,
-    )
-    assert "FAILED" in out.stdout and "NOT_IMPLEMENTED" in out.stdout
-    assert "log_model" in out.stdout
-
-
 def test_reserved_tags_refused_and_mlflow_system_tags_kept(server: str, tmp_path: Path) -> None:
     # the REST API applies the Client's reserved-tag rule on every route that sets tags,
     # while the mlflow client's own system tags (mlflow.*) keep working

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from satchel.server.routes import ROUTES, Permission
 
-RESOURCES = {"server", "experiment", "experiment_name", "experiments", "run", "runs", "artifact"}
+RESOURCES = {
+    "server",
+    "experiment",
+    "experiment_name",
+    "experiments",
+    "run",
+    "runs",
+    "artifact",
+    "logged_model",
+    "registered_model",
+}
 
 
 def test_every_route_declares_its_permission_and_resource() -> None:
@@ -21,11 +31,14 @@ def test_only_health_version_server_info_and_ui_assets_are_public() -> None:
     }  # fmt: skip
 
 
+LISTINGS = ("experiments", "runs", "run_ids", "registered_models", "model_versions", "events")
+
+
 def test_server_wide_reads_of_the_api_say_what_they_list() -> None:
     # a "server" read needs only a signed-in caller: what it answers must be filtered
     for entry in ROUTES:
         if entry.resource == "server" and entry.permission is Permission.READ and not entry.is_ui:
-            assert entry.listing in ("experiments", "runs", "run_ids"), entry.path
+            assert entry.listing in LISTINGS, entry.path
 
 
 def test_no_method_and_path_twice() -> None:

@@ -8,13 +8,16 @@ model_version) plus ``history`` events ``{"event_id", "timestamp", "user", "name
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from satchel.cli._options import make_client, output_option, tracking_uri_option
 from satchel.cli._output import emit, fmt_time
-from satchel.models.entities import STAGES, ModelVersion, RegisteredModel
+from satchel.models.entities import STAGES, RegisteredModel
+from satchel.tracking.serialize import (
+    model_version_to_dict,
+    registered_model_to_dict,
+    registry_event_to_dict,
+)
 
 __all__ = ["models"]
 
@@ -22,16 +25,6 @@ __all__ = ["models"]
 @click.group()
 def models() -> None:
     """Register, list, label (aliases, stages) and serve models."""
-
-
-def version_dict(mv: ModelVersion) -> dict[str, Any]:
-    return {k: getattr(mv, k) for k in mv._fields}
-
-
-def model_dict(rm: RegisteredModel) -> dict[str, Any]:
-    out = {k: getattr(rm, k) for k in rm._fields if k != "latest_versions"}
-    out["latest_versions"] = [version_dict(mv) for mv in rm.latest_versions]
-    return out
 
 
 @models.command("register")
@@ -81,7 +74,7 @@ def list_(filter_string: str | None, output: str, tracking_uri: str | None) -> N
         output,
         rows,
         ["name", "versions", "aliases", "updated"],
-        json_obj=[model_dict(rm) for rm in found],
+        json_obj=[registered_model_to_dict(rm) for rm in found],
         empty="No registered models.",
     )
 
@@ -105,7 +98,7 @@ def show(name: str, output: str, tracking_uri: str | None) -> None:
         {"field": f"stage {mv.current_stage}", "value": f"version {mv.version}"}
         for mv in rm.latest_versions
     ]
-    emit(output, rows, ["field", "value"], json_obj=model_dict(rm))
+    emit(output, rows, ["field", "value"], json_obj=registered_model_to_dict(rm))
 
 
 @models.command("versions")
@@ -133,7 +126,7 @@ def versions(name: str, output: str, tracking_uri: str | None) -> None:
         output,
         rows,
         list(rows[0]) if rows else ["version"],
-        json_obj=[version_dict(mv) for mv in found],
+        json_obj=[model_version_to_dict(mv) for mv in found],
         empty="No versions.",
         keep=["run_id"],
     )
@@ -208,7 +201,7 @@ def history(name: str | None, limit: int, output: str, tracking_uri: str | None)
         output,
         rows,
         ["time", "user", "model", "version", "action", "detail"],
-        json_obj=[{k: getattr(e, k) for k in e._fields} for e in events],
+        json_obj=[registry_event_to_dict(e) for e in events],
         empty="No registry history.",
     )
 

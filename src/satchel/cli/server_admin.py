@@ -218,29 +218,51 @@ def groups_remove(name: str, username: str, backend_store_uri: str | None) -> No
     click.echo(f"Removed {username} from {name}.")
 
 
+_MODEL_OPTION = click.option(
+    "--registered-model",
+    "model",
+    is_flag=True,
+    help="TARGET names a registered model, not an experiment.",
+)
+
+
 @click.command("grant")
 @click.argument("principal")
-@click.argument("experiment")
+@click.argument("target", metavar="EXPERIMENT")
 @click.argument("level", type=click.Choice(["READ", "EDIT", "MANAGE"], case_sensitive=False))
+@_MODEL_OPTION
 @_store_option
-def grant(principal: str, experiment: str, level: str, backend_store_uri: str | None) -> None:
-    """Give PRINCIPAL (alice, user:alice or group:ml) LEVEL on EXPERIMENT (id or name)."""
+def grant(
+    principal: str, target: str, level: str, model: bool, backend_store_uri: str | None
+) -> None:
+    """Give PRINCIPAL (alice, user:alice or group:ml) LEVEL on EXPERIMENT (id or name), or
+    with --registered-model on the registered model of that name."""
     from satchel.server.auth.store import Level
 
     who = _principal(principal)
-    exp_id = _experiment_id(backend_store_uri, experiment)
+    if model:
+        _auth(backend_store_uri).grant_model(who, target, Level.parse(level))
+        click.echo(f"{who} has {level.upper()} on registered model {target!r}.")
+        return
+    exp_id = _experiment_id(backend_store_uri, target)
     _auth(backend_store_uri).grant(who, exp_id, Level.parse(level))
     click.echo(f"{who} has {level.upper()} on experiment {exp_id}.")
 
 
 @click.command("revoke")
 @click.argument("principal")
-@click.argument("experiment")
+@click.argument("target", metavar="EXPERIMENT")
+@_MODEL_OPTION
 @_store_option
-def revoke(principal: str, experiment: str, backend_store_uri: str | None) -> None:
-    """Take back PRINCIPAL's grant on EXPERIMENT (id or name)."""
+def revoke(principal: str, target: str, model: bool, backend_store_uri: str | None) -> None:
+    """Take back PRINCIPAL's grant on EXPERIMENT (id or name), or with --registered-model on
+    the registered model of that name."""
     who = _principal(principal)
-    exp_id = _experiment_id(backend_store_uri, experiment)
+    if model:
+        _auth(backend_store_uri).revoke_model(who, target)
+        click.echo(f"Revoked {who} on registered model {target!r}.")
+        return
+    exp_id = _experiment_id(backend_store_uri, target)
     _auth(backend_store_uri).revoke(who, exp_id)
     click.echo(f"Revoked {who} on experiment {exp_id}.")
 
@@ -249,7 +271,8 @@ def revoke(principal: str, experiment: str, backend_store_uri: str | None) -> No
 @click.argument("level", type=click.Choice(["NONE", "READ"], case_sensitive=False))
 @_store_option
 def default_permission(level: str, backend_store_uri: str | None) -> None:
-    """What every signed-in user may do on experiments without a grant: NONE or READ."""
+    """What every signed-in user may do on experiments and registered models without a
+    grant: NONE or READ."""
     from satchel.server.auth.store import Level
 
     _auth(backend_store_uri).set_default_level(Level.parse(level, ("NONE", "READ")))

@@ -87,7 +87,18 @@ def _run_endpoint(tracking_uri: str, run: Run) -> Iterator[tuple[str, str]]:
     store = get_store(tracking_uri)
     experiment = store.get_experiment(run.info.experiment_id)
     token = secrets.token_urlsafe(32)
-    scope = RunScope(run.info.run_id, experiment.experiment_id, experiment.name, token)
+
+    def model_source(model_id: str) -> str | None:
+        from satchel.errors import SatchelError
+
+        try:
+            return store.get_logged_model(model_id).source_run_id
+        except SatchelError:
+            return None
+
+    scope = RunScope(
+        run.info.run_id, experiment.experiment_id, experiment.name, token, model_source
+    )
     context = ServerContext(store, store.artifact_root, tracking_uri)
     app: Any = create_app(context=context, authorizer=scope, ui=False)
     with BackgroundServer(app) as url:

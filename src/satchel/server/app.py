@@ -28,13 +28,16 @@ from satchel.server.errors import RestError, error_body, from_satchel_error, ref
 from satchel.server.params import Params
 from satchel.server.routes import ROUTES, RouteEntry
 
-__all__ = ["LOOPBACK_HOSTS", "Authorizer", "HostCheck", "create_app", "open_context"]
+__all__ = ["LOOPBACK_HOSTS", "USER_HINT", "Authorizer", "HostCheck", "create_app", "open_context"]
 
 log = logging.getLogger("satchel.server")
 
 MAX_JSON_BODY = 16 * 1024 * 1024  # log-batch's own limits keep real requests far below
 MAX_UPLOAD = 4 * 1024**3  # one artifact file
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+# Satchel's client names its local user in registry writes (the history's "who"); a server
+# with sign-in records the authenticated user instead
+USER_HINT = "satchel_user"
 
 # (request, route, params) -> None, or raises RestError (UNAUTHENTICATED, PERMISSION_DENIED)
 Authorizer = Callable[[Request, RouteEntry, Params], None]
@@ -97,6 +100,7 @@ def _endpoint(
     async def endpoint(request: Request) -> Response:
         try:
             params = await _params(request)
+            params.update(request.path_params)  # /logged-models/{model_id}: part of the path
             if entry.kind == "raw":
                 path = request.path_params.get("path", "")
                 params["path"] = path
@@ -128,6 +132,9 @@ def _call(
     if authorizer is not None:
         authorizer(request, entry, params)
     assert callable(entry.handler)
+    principal = getattr(request.state, "principal", None)
+    hint = params.pop(USER_HINT, None)  # who the client says it is: only without sign-in
+    params.caller = principal.username if principal is not None else str(hint or "")
     result: dict[str, Any] = entry.handler(ctx, params)
     after = getattr(authorizer, "after", None)  # e.g. the creator's grant, filtered listings
     if after is not None:

@@ -70,22 +70,43 @@ class ServerContext:
 
     # -- proxy path -> the run's repository and the path inside it -------------------------
     def artifact_target(self, path: str) -> tuple[LocalArtifactRepository, str]:
-        """``<experiment>/<run id>/artifacts/<rest>``: the run's repository and ``<rest>``,
-        resolved under the run's own artifact directory (symlinks included)."""
+        """``<experiment>/<run id>/artifacts/<rest>`` (a run's) or ``<experiment>/models/
+        <model id>/artifacts/<rest>`` (an MLflow 3 logged model's): its repository and
+        ``<rest>``, resolved under its own artifact directory (symlinks included)."""
         parts = safe_path_parts(path)
-        if len(parts) < 3 or parts[2] != "artifacts":
+        if len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts":
+            repo = self.logged_model_repository(parts[2], parts[0])
+            rest = "/".join(parts[4:])
+        elif len(parts) >= 3 and parts[2] == "artifacts":
+            repo = self.run_repository(parts[1], parts[0])
+            rest = "/".join(parts[3:])
+        else:
             raise RestError(
                 "INVALID_PARAMETER_VALUE",
-                f"Invalid path: {path!r} is not inside a run's artifacts "
-                "(<experiment id>/<run id>/artifacts/...)",
+                f"Invalid path: {path!r} is not inside a run's or a logged model's artifacts "
+                "(<experiment id>/<run id>/artifacts/..., <experiment id>/models/<model id>/"
+                "artifacts/...)",
             )
-        repo = self.run_repository(parts[1], parts[0])
-        rest = "/".join(parts[3:])
         try:
             repo._resolve(rest)  # symlinks inside the run's directory may not lead out
         except Exception:
             raise _invalid_path(path) from None
         return repo, rest
+
+    def logged_model_repository(
+        self, model_id: str, experiment_id: str | None = None
+    ) -> LocalArtifactRepository:
+        from satchel.errors import NotFoundError
+
+        try:
+            model = self.store.get_logged_model(model_id)
+        except NotFoundError:
+            raise RestError(
+                "RESOURCE_DOES_NOT_EXIST", f"Logged model '{model_id}' not found"
+            ) from None
+        if experiment_id is not None and model.experiment_id != experiment_id:
+            raise RestError("RESOURCE_DOES_NOT_EXIST", f"Logged model '{model_id}' not found")
+        return self._local_repository(model.artifact_location, f"logged model {model_id}")
 
     def run_repository(
         self, run_id: str, experiment_id: str | None = None
@@ -96,15 +117,41 @@ class ServerContext:
             info = self.store.get_run(run_id).info
         except NotFoundError:
             raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found") from None
-        local = self.local_location(info.artifact_uri)
         if experiment_id is not None and info.experiment_id != experiment_id:
             raise RestError("RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found")
+        return self._local_repository(info.artifact_uri, f"run {run_id}")
+
+    def _local_repository(self, location: str, what: str) -> LocalArtifactRepository:
+        local = self.local_location(location)
         if local is None:
             raise RestError(
                 "INVALID_PARAMETER_VALUE",
-                f"run {run_id} keeps its artifacts at {info.artifact_uri}, not on this server",
+                f"{what} keeps its artifacts at {location}, not on this server",
             )
         return LocalArtifactRepository(local)
+
+    # -- a client's location -> where it is stored ------------------------------------------
+    def stored_source(self, source: str) -> str:
+        """A model version's ``source`` as stored: ``mlflow-artifacts:/...`` becomes the path
+        under the artifact root it names; a local path must already be under the root (a
+        client never points the server at its own files); ``runs:/``, ``models:/`` and
+        remote URIs are kept as sent."""
+        parsed = urlparse(source)
+        if parsed.scheme == PROXY_SCHEME[:-1]:
+            parts = safe_path_parts(parsed.path.lstrip("/"))
+            return os.path.join(self.artifact_root, *parts)
+        if parsed.scheme in ("", "file") or len(parsed.scheme) == 1:  # a path (or C:\...)
+            path = _local_path(source)
+            root = self.artifact_root.rstrip(os.sep) + os.sep
+            if path is None or not (path + os.sep).startswith(root) or ".." in source:
+                raise RestError(
+                    "INVALID_PARAMETER_VALUE",
+                    f"model version source {source!r} is a path outside this server's "
+                    "artifacts: register runs:/<run id>/<path>, models:/<model id> or an "
+                    "mlflow-artifacts:/ URI",
+                )
+            return path
+        return source
 
     def local_location(self, location: str) -> str | None:
         """The directory of a stored location on this server: a local path, or a proxy URI

@@ -30,7 +30,11 @@ def invalid(name: str, value: Any, expected: str) -> RestError:
 
 
 class Params(dict[str, Any]):
-    """The request's parameters (query string, or the JSON body's object)."""
+    """The request's parameters (query string, path parameters, or the JSON body's object).
+    ``caller`` names who sent it, for the registry's history: the authenticated user, or on
+    a server without auth what the client says (``user`` hint), else ""."""
+
+    caller: str = ""
 
     def text(self, name: str, default: str | None = None, required: bool = False) -> str | None:
         value = self.get(name)
@@ -87,6 +91,26 @@ class Params(dict[str, Any]):
                 f"type '{type(value).__name__}'. See the API docs for more information about "
                 "request parameters.",
             ) from None
+
+    def boolean(self, name: str) -> bool:
+        value = self.get(name)
+        if value is None or value == "":
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise invalid(name, value, "true or false")
+
+    def tags(self, name: str = "tags") -> dict[str, str]:
+        """A list of ``{"key", "value"}`` objects as a dict."""
+        out = {}
+        for item in self.items_list(name):
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                raise invalid(name, item, '{"key": ..., "value": ...} objects')
+            value = item.get("value")
+            out[item["key"]] = "" if value is None else str(value)
+        return out
 
     def items_list(self, name: str) -> list[Any]:
         value = self.get(name)

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from satchel.server.api import artifacts, experiments, meta, runs, satchel
+from satchel.server.api import artifacts, experiments, meta, registry, runs, satchel
+from satchel.server.api import logged_models as logged
 
 __all__ = ["API_ROUTES", "ROUTES", "UI_KINDS", "UI_ROUTES", "Permission", "RouteEntry"]
 
@@ -46,13 +47,16 @@ class RouteEntry:
     permission: Permission
     # what the permission is checked on: "experiment" (experiment_id), "experiment_name",
     # "experiments" (experiment_ids), "run" (run_id / run_uuid), "runs" (run_ids),
-    # "artifact" (the proxy path <exp>/<run>/...), "server" (nothing in particular:
-    # server-wide; what it lists is filtered); "runs,experiment": both, the same level
+    # "artifact" (the proxy path <exp>/<run>/... or <exp>/models/<model id>/...),
+    # "logged_model" (model_id: its experiment), "registered_model" (name), "server"
+    # (nothing in particular: server-wide; what it lists is filtered); "runs,experiment":
+    # both, the same level
     resource: str
     kind: str = "json"
     # what a "server"-wide read lists, so the authorizer keeps only what the caller may
     # read: "experiments" (result["experiments"]), "runs" (result["runs"], by run_id),
-    # "run_ids" (result["run_ids"]); UI pages filter their own listings (ui.web.readable)
+    # "run_ids" (result["run_ids"]), "registered_models", "model_versions", "events" (the
+    # registry's, by registered model name); UI pages filter their own listings (ui.web.readable)
     listing: str = ""
 
     @property
@@ -63,8 +67,12 @@ class RouteEntry:
 _API = "/api/2.0/mlflow"
 _OWN = "/api/2.0/satchel"
 _PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+_LM = f"{_API}/logged-models/{{model_id}}"
+_RM = f"{_API}/registered-models"
+_MV = f"{_API}/model-versions"
 R, E, M = Permission.READ, Permission.EDIT, Permission.MANAGE
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
+PATCH, DELETE = ("PATCH",), ("DELETE",)
 
 API_ROUTES: list[RouteEntry] = [
     RouteEntry(GET, "/health", meta.health, Permission.PUBLIC, "server"),
@@ -108,9 +116,44 @@ API_ROUTES: list[RouteEntry] = [
     RouteEntry(POST, f"{_API}/runs/log-inputs", runs.log_inputs, E, "run"),
     RouteEntry(GET, f"{_API}/metrics/get-history", runs.metric_history, R, "run"),
     RouteEntry(GET, f"{_API}/artifacts/list", artifacts.list_run, R, "run"),
-    # logged models (MLflow 3's log_model): not served yet, one clear 501
-    RouteEntry(POST, f"{_API}/logged-models", meta.logged_models_missing, E, "experiment"),
-    RouteEntry(POST, f"{_API}/logged-models/search", meta.logged_models_search, R, "experiments"),
+    # logged models (MLflow 3: every log_model creates one) and a run's model outputs
+    RouteEntry(POST, f"{_API}/logged-models", logged.create, E, "experiment"),
+    RouteEntry(POST, f"{_API}/logged-models/search", logged.search, R, "experiments"),
+    RouteEntry(GET, f"{_LM}", logged.get, R, "logged_model"),
+    RouteEntry(PATCH, f"{_LM}", logged.finalize, E, "logged_model"),
+    RouteEntry(DELETE, f"{_LM}", logged.delete, M, "logged_model"),
+    RouteEntry(PATCH, f"{_LM}/tags", logged.set_tags, E, "logged_model"),
+    RouteEntry(DELETE, f"{_LM}/tags/{{tag_key:path}}", logged.delete_tag, E, "logged_model"),
+    RouteEntry(POST, f"{_LM}/params", logged.log_params, E, "logged_model"),
+    RouteEntry(GET, f"{_LM}/artifacts/directories", logged.list_artifacts, R, "logged_model"),
+    RouteEntry(POST, f"{_API}/runs/outputs", logged.log_outputs, E, "run"),
+    # the model registry: permissions per registered model (its ``name``)
+    RouteEntry(POST, f"{_RM}/create", registry.create_model, E, "server"),
+    RouteEntry(GET, f"{_RM}/get", registry.get_model, R, "registered_model"),
+    RouteEntry(
+        GET, f"{_RM}/search", registry.search_models, R, "server", listing="registered_models"
+    ),
+    RouteEntry(POST, f"{_RM}/rename", registry.rename_model, M, "registered_model"),
+    RouteEntry(PATCH, f"{_RM}/update", registry.update_model, E, "registered_model"),
+    RouteEntry(DELETE, f"{_RM}/delete", registry.delete_model, M, "registered_model"),
+    RouteEntry(POST, f"{_RM}/set-tag", registry.set_model_tag, E, "registered_model"),
+    RouteEntry(DELETE, f"{_RM}/delete-tag", registry.delete_model_tag, E, "registered_model"),
+    RouteEntry(POST, f"{_RM}/alias", registry.set_alias, E, "registered_model"),
+    RouteEntry(DELETE, f"{_RM}/alias", registry.delete_alias, E, "registered_model"),
+    RouteEntry(GET, f"{_RM}/alias", registry.get_by_alias, R, "registered_model"),
+    RouteEntry(BOTH, f"{_RM}/get-latest-versions", registry.latest_versions, R, "registered_model"),
+    RouteEntry(POST, f"{_MV}/create", registry.create_version, E, "registered_model"),
+    RouteEntry(GET, f"{_MV}/get", registry.get_version, R, "registered_model"),
+    RouteEntry(
+        GET, f"{_MV}/search", registry.search_versions, R, "server", listing="model_versions"
+    ),
+    RouteEntry(PATCH, f"{_MV}/update", registry.update_version, E, "registered_model"),
+    RouteEntry(DELETE, f"{_MV}/delete", registry.delete_version, M, "registered_model"),
+    RouteEntry(POST, f"{_MV}/set-tag", registry.set_version_tag, E, "registered_model"),
+    RouteEntry(DELETE, f"{_MV}/delete-tag", registry.delete_version_tag, E, "registered_model"),
+    RouteEntry(POST, f"{_MV}/transition-stage", registry.transition_stage, E, "registered_model"),
+    RouteEntry(GET, f"{_MV}/get-download-uri", registry.download_uri, R, "registered_model"),
+    RouteEntry(GET, f"{_OWN}/registry/history", registry.history, R, "server", listing="events"),
     # Satchel's own client: liveness, atomic end, run-id prefixes
     RouteEntry(POST, f"{_OWN}/runs/heartbeat", satchel.heartbeat, E, "run"),
     RouteEntry(

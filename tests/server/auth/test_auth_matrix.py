@@ -56,6 +56,15 @@ class World:
         self.tokens["revoked"] = auth.create_token("manager", "gone")
         auth.revoke_token("manager", "gone")
         self.tokens["bad-token"] = "sat_" + "A" * 43
+        # the registry: grants per registered model; "doomed" ones are what deletes remove
+        self.model, self.doomed_model = "team-model", "doomed-model"
+        for model in (self.model, self.doomed_model):
+            self.store.create_registered_model(model)
+            self.store.create_model_version(model, f"runs:/{self.run}/model", self.run)
+            for name, level in RANK.items():
+                auth.grant_model("user:" + name, model, level)
+        self.logged = self.store.create_logged_model(self.exp, "model", self.run).model_id
+        self.doomed_logged = self.store.create_logged_model(self.exp, "gone", self.run).model_id
 
     def headers(self, caller: str) -> dict[str, str]:
         token = self.tokens.get(caller)
@@ -125,6 +134,16 @@ def _request(w: World, entry: RouteEntry) -> tuple[str, str, Any, bytes | None]:
         "name": "new-exp", "new_name": w.exp_name, "prefix": w.run[:8], "status": "RUNNING",
         "path": f"{w.exp}/{w.run}/artifacts", "timestamp": 1, "step": 0,
     }  # fmt: skip
+    if entry.resource == "registered_model" or "/registered-models/" in path:
+        doomed = path.endswith("/registered-models/delete")
+        model = w.doomed_model if doomed else w.model
+        fields.update({"name": model, "new_name": model, "version": "1", "alias": "champion",
+                       "stage": "Staging", "source": f"runs:/{w.run}/model"})  # fmt: skip
+        if path.endswith("/registered-models/create"):
+            fields["name"] = "new-model"
+    doomed = method == "DELETE" and path.endswith("{model_id}")
+    path = path.replace("{model_id}", w.doomed_logged if doomed else w.logged)
+    path = path.replace("{tag_key:path}", "k")
     if entry.kind == "raw":
         return method, path, None, b"new bytes" if method == "PUT" else None
     if method == "GET":

@@ -39,6 +39,6 @@ def test_a_route_without_a_known_resource_or_level_is_refused(policy) -> None:
     checker, auth = policy
     bob = auth.principal("bob")
     with pytest.raises(AuthError, match="no rule"):
-        checker.authorize(bob, "READ", "registered_model", {"name": "m"})
+        checker.authorize(bob, "READ", "prompt", {"name": "m"})
     with pytest.raises(AuthError, match="no rule"):
         checker.authorize(bob, "", "server", {})

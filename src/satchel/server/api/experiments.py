@@ -39,11 +39,7 @@ def view_type(p: Params, name: str) -> ViewType:
 
 
 def _tags(p: Params) -> dict[str, str]:
-    tags = {}
-    for item in p.items_list("tags"):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-            raise invalid("tags", item, '{"key": ..., "value": ...} objects')
-        tags[item["key"]] = str(item.get("value", ""))
+    tags = p.tags()
     refuse_reserved_tags(tags)
     return tags
 

@@ -48,9 +48,14 @@ MAX_BATCH_ENTITIES = 1000
 def _run_json(ctx: ServerContext, run: Any, with_inputs: bool = False) -> dict[str, Any]:
     out = run_to_dict(run, ctx.public_uri)
     if with_inputs:
+        from satchel.server.api.logged_models import run_outputs
+
         inputs = ctx.store.get_run_inputs(run.info.run_id)
         if inputs:
             out["inputs"] = {"dataset_inputs": inputs}
+        outputs = run_outputs(ctx, run.info.run_id, run.info.experiment_id)
+        if outputs["model_outputs"]:
+            out["outputs"] = outputs
     return out
 
 
@@ -197,9 +202,9 @@ def _check_batch_size(n_metrics: int, n_params_tags: int) -> None:
 
 def log_inputs(ctx: ServerContext, p: Params) -> dict[str, Any]:
     datasets = p.items_list("datasets")
-    if p.items_list("models"):
+    if p.items_list("models"):  # a model another run logged, used as this run's input
         raise RestError(
-            "NOT_IMPLEMENTED", "logging model inputs is not supported by this Satchel server yet"
+            "NOT_IMPLEMENTED", "logging models as run inputs is not supported by this server"
         )
     ctx.store.log_inputs(p.run_id(), datasets)
     return {}

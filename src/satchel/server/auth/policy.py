@@ -7,8 +7,9 @@ Failed password logins are counted per user and address; past ``FailedLogins.lim
 ``window_s`` the pair is refused (429) until the window passes, even with the right password.
 
 A route declares the permission it needs and the resource it acts on (the routes table); the
-level a principal holds on an experiment is the best of their own grants, their groups'
-grants and the server-wide default; admins hold MANAGE everywhere. "server"-wide routes need
+level a principal holds on an experiment (or a registered model) is the best of their own
+grants, their groups' grants and the server-wide default; admins hold MANAGE everywhere.
+A logged model is judged by its experiment. "server"-wide routes need
 only an authenticated caller (search results are filtered afterwards); a route declaring
 anything unknown is refused.
 """
@@ -75,10 +76,12 @@ class Policy:
         experiment_of_run: Callable[[str], str | None],
         experiment_id_of_name: Callable[[str], str | None],
         failures: FailedLogins | None = None,
+        experiment_of_logged_model: Callable[[str], str | None] = lambda model_id: None,
     ) -> None:
         self.auth = auth
         self.experiment_of_run = experiment_of_run
         self.experiment_id_of_name = experiment_id_of_name
+        self.experiment_of_logged_model = experiment_of_logged_model
         self.failures = failures or FailedLogins()
         # successful password checks, by a hash of the credentials, for a minute: scrypt
         # costs tens of ms and Basic auth sends the password with every request
@@ -144,6 +147,14 @@ class Policy:
             return
         if resource == "server":
             return  # any signed-in caller; listings are filtered by ``visible``
+        if resource == "registered_model":
+            name = _one(params, "name")
+            if name is not None and self.model_level(principal, name) < level:
+                raise AuthError(
+                    "PERMISSION_DENIED",
+                    f"user {principal.username!r} needs {level.name} on registered model {name!r}",
+                )
+            return
         for exp_id in self._experiments(resource, params):
             if exp_id is None:
                 continue  # nothing there: the handler answers 404
@@ -160,6 +171,19 @@ class Policy:
             return self.auth.default_level()
         granted = self.auth.levels(principal, [int(experiment_id)]).get(int(experiment_id))
         return max(granted or Level.NONE, self.auth.default_level())
+
+    def model_level(self, principal: Principal, name: str) -> Level:
+        if principal.is_admin:
+            return Level.MANAGE
+        granted = self.auth.model_levels(principal, [name]).get(name)
+        return max(granted or Level.NONE, self.auth.default_level())
+
+    def visible_models(self, principal: Principal, names: list[str]) -> set[str]:
+        """The registered models among ``names`` the principal may read."""
+        if principal.is_admin or self.auth.default_level() >= Level.READ:
+            return set(names)
+        granted = self.auth.model_levels(principal, sorted(set(names)))
+        return {n for n, lvl in granted.items() if lvl >= Level.READ}
 
     def visible(self, principal: Principal, experiment_ids: list[str]) -> set[str]:
         """The experiments among ``experiment_ids`` the principal may read."""
@@ -196,6 +220,9 @@ class Policy:
             return [
                 self.experiment_of_run(str(r)) for r in (ids if isinstance(ids, list) else [ids])
             ]
+        if resource == "logged_model":
+            model_id = _one(params, "model_id")
+            return [self.experiment_of_logged_model(model_id) if model_id else None]
         if resource == "artifact":  # a path outside any experiment: the default level
             return [experiment_of_artifact(_one(params, "path") or "") or "-"]
         raise AuthError("PERMISSION_DENIED", f"route resource {resource!r} has no rule: refused")

@@ -49,6 +49,19 @@ AUTH_MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             value {_T} NOT NULL)""",
         ),
     ),
+    (
+        2,
+        "grants on registered models",
+        (
+            # by the model's name: a rename moves its grants, a delete drops them
+            f"""CREATE TABLE auth_model_grants (
+            principal {_T} NOT NULL,
+            model_name {_T} NOT NULL,
+            level {_T} NOT NULL,
+            PRIMARY KEY (principal, model_name))""",
+            "CREATE INDEX auth_model_grants_by_model ON auth_model_grants (model_name)",
+        ),
+    ),
 ]
 _LOCK_KEY = 0x5341544155544800  # "SATAUTH": the PostgreSQL advisory lock for these tables
 

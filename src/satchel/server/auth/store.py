@@ -1,4 +1,5 @@
-"""Users, API tokens, groups and per-experiment grants, kept in the tracking database.
+"""Users, API tokens, groups and grants (per experiment, per registered model), kept in the
+tracking database.
 
 ``AuthStore`` wraps the tracking store's own ``Database`` (SQLite or PostgreSQL): one short
 transaction per call, like the stores. Secrets are stored hashed (``secrets``); a token is
@@ -110,7 +111,8 @@ class AuthStore:
 
     def delete_user(self, username: str) -> None:
         def work(sql: Sql) -> None:
-            sql.execute("DELETE FROM auth_grants WHERE principal = ?", ("user:" + username,))
+            for table in ("auth_grants", "auth_model_grants"):
+                sql.execute(f"DELETE FROM {table} WHERE principal = ?", ("user:" + username,))  # noqa: S608
             if sql.execute("DELETE FROM auth_users WHERE username = ?", (username,)).rowcount == 0:
                 raise _no_user(username)
 
@@ -216,7 +218,8 @@ class AuthStore:
 
     def delete_group(self, name: str) -> None:
         def work(sql: Sql) -> None:
-            sql.execute("DELETE FROM auth_grants WHERE principal = ?", ("group:" + name,))
+            for table in ("auth_grants", "auth_model_grants"):
+                sql.execute(f"DELETE FROM {table} WHERE principal = ?", ("group:" + name,))  # noqa: S608
             if sql.execute("DELETE FROM auth_groups WHERE name = ?", (name,)).rowcount == 0:
                 raise _no_group(name)
 
@@ -297,6 +300,62 @@ class AuthStore:
         for exp_id, level in rows:
             best[int(exp_id)] = max(best.get(int(exp_id), Level.NONE), Level[level])
         return best
+
+    # -- grants on registered models (by name) -----------------------------------------
+    def grant_model(self, principal: str, model_name: str, level: Level) -> None:
+        kind, _, name = principal.partition(":")
+        exists = (
+            "SELECT 1 FROM auth_users WHERE username = ?"
+            if kind == "user"
+            else "SELECT 1 FROM auth_groups WHERE name = ?"
+        )
+
+        def work(sql: Sql) -> None:
+            if not sql.one(exists, (name,)):
+                raise _no_user(name) if kind == "user" else _no_group(name)
+            sql.execute(
+                "INSERT INTO auth_model_grants VALUES (?, ?, ?) ON CONFLICT "
+                "(principal, model_name) DO UPDATE SET level = excluded.level",
+                (principal, model_name, level.name),
+            )
+
+        self._write(work)
+
+    def revoke_model(self, principal: str, model_name: str) -> None:
+        def work(sql: Sql) -> None:
+            gone = sql.execute(
+                "DELETE FROM auth_model_grants WHERE principal = ? AND model_name = ?",
+                (principal, model_name),
+            ).rowcount
+            if gone == 0:
+                raise NotFoundError(
+                    f"{principal} has no grant on registered model {model_name!r}",
+                    hint="nothing to revoke",
+                )
+
+        self._write(work)
+
+    def model_levels(self, principal: Principal, names: list[str]) -> dict[str, Level]:
+        """The best grant of the user or any of their groups on each registered model."""
+        who = ["user:" + principal.username, *("group:" + g for g in principal.groups)]
+        best: dict[str, Level] = {}
+        if not names:
+            return best
+        marks_p, marks_n = ",".join("?" * len(who)), ",".join("?" * len(names))
+        rows = self._read(lambda sql: sql.all(
+            f"SELECT model_name, level FROM auth_model_grants WHERE principal IN ({marks_p}) "  # noqa: S608
+            f"AND model_name IN ({marks_n})", (*who, *names)))  # fmt: skip
+        for name, level in rows:
+            best[name] = max(best.get(name, Level.NONE), Level[level])
+        return best
+
+    def rename_model_grants(self, old: str, new: str) -> None:
+        sql_text = "UPDATE auth_model_grants SET model_name = ? WHERE model_name = ?"
+        self._write(lambda sql: sql.execute(sql_text, (new, old)))
+
+    def drop_model_grants(self, name: str) -> None:
+        self._write(lambda sql: sql.execute(
+            "DELETE FROM auth_model_grants WHERE model_name = ?", (name,)))  # fmt: skip
 
     def default_level(self) -> Level:
         row = self._read(lambda sql: sql.one(

@@ -1,6 +1,7 @@
 """The HTTP store: a ``satchel server`` (or MLflow's server) through its REST API.
 
-``http(s)://host:port`` tracking URIs open this store. It speaks MLflow's REST routes, plus
+``http(s)://host:port`` tracking URIs open this store. It speaks MLflow's REST routes (the
+model registry's in ``http_registry``), plus
 Satchel's own (``/api/2.0/satchel/...``) for liveness, atomic end and run-id prefixes, over
 one kept-alive connection per thread (``http_conn``). Records travel in MLflow's JSON shapes
 (``satchel.tracking.serialize``). Standard library only.
@@ -31,6 +32,7 @@ from satchel.tracking.serialize import (
 )
 from satchel.tracking.store.base import Store
 from satchel.tracking.store.http_conn import Connection
+from satchel.tracking.store.http_registry import HttpRegistry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ def _metric_json(m: Metric) -> dict[str, Any]:
     return {"key": m.key, "value": float_to_json(m.value), "timestamp": m.timestamp, "step": m.step}
 
 
-class HttpStore(Store):
+class HttpStore(HttpRegistry, Store):
     def __init__(self, uri: str) -> None:
         self.uri = uri.rstrip("/")
         self.conn = Connection(self.uri)

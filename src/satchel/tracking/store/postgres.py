@@ -51,6 +51,7 @@ from satchel.tracking.store import rules
 from satchel.tracking.store.base import Store
 from satchel.tracking.store.names import new_run_id
 from satchel.tracking.store.postgres_db import Database, redact
+from satchel.tracking.store.postgres_registry import PostgresRegistry, QmarkDatabase
 from satchel.tracking.store.rules import RUN_NAME_TAG
 from satchel.tracking.store.sqlite_writes import checked_metric, latest_rows, unique_params
 
@@ -100,7 +101,7 @@ def open_store(uri: str, create: bool, artifact_root: str | None) -> PostgresSto
     return PostgresStore(uri, artifact_root)
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresRegistry, Store):
     def __init__(self, uri: str, artifact_root: str | None = None) -> None:
         self.uri = uri
         self._wanted_root = os.path.abspath(
@@ -110,6 +111,7 @@ class PostgresStore(Store):
         )
         self._artifact_root: str | None = None
         self.db = Database(uri, on_create=self._initialise)
+        self.registry_db = QmarkDatabase(self.db)  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.uri)!r})"

@@ -20,7 +20,7 @@ from satchel.tracking.search import (
     syntax_error,
 )
 from satchel.tracking.store.sqlite_reads import SqlQuery
-from satchel.tracking.store.sqlite_search import _condition, _limit
+from satchel.tracking.store.sqlite_search import SQLITE, Dialect, _condition, _limit
 
 __all__ = ["model_versions_query", "registered_models_query"]
 
@@ -62,6 +62,7 @@ def _where(
     attributes: dict[str, tuple[str, bool]],
     tag_sql: str,
     args: list[object],
+    dialect: Dialect,
 ) -> list[str]:
     where = []
     for cmp in parse_filter(filter_string):
@@ -69,16 +70,18 @@ def _where(
             args.append(cmp.key)
             if cmp.op == "!=":  # MLflow's meaning: no such tag, or another value
                 same = Comparison(cmp.entity, cmp.key, "=", cmp.value, cmp.pos, cmp.token)
-                inner = _condition("value", same, False, args)
+                inner = _condition("value", same, False, args, dialect)
                 where.append(f"NOT {tag_sql} AND key = ? AND {inner})")
                 continue
-            where.append(f"{tag_sql} AND key = ? AND {_condition('value', cmp, False, args)})")
+            where.append(
+                f"{tag_sql} AND key = ? AND {_condition('value', cmp, False, args, dialect)})"
+            )
             continue
         column, numeric = _column(attributes, cmp)
         if numeric and isinstance(cmp.value, str) and cmp.value.isdigit():  # version = '3'
             cmp = Comparison(cmp.entity, cmp.key, cmp.op, float(cmp.value), cmp.pos, cmp.token)
-        where.append(_condition(column, cmp, numeric, args))
-    return where or ["1"]
+        where.append(_condition(column, cmp, numeric, args, dialect))
+    return where or ["1 = 1"]
 
 
 def _order(
@@ -103,11 +106,12 @@ def registered_models_query(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None,
+    dialect: Dialect = SQLITE,
 ) -> SqlQuery:
     limit, offset = _limit(max_results), decode_page_token(page_token)
     args: list[object] = []
-    tag_sql = "m.model_key IN (SELECT model_key FROM registered_model_tags WHERE 1"
-    where = _where(filter_string, MODEL_ATTRIBUTES, tag_sql, args)
+    tag_sql = "m.model_key IN (SELECT model_key FROM registered_model_tags WHERE 1 = 1"
+    where = _where(filter_string, MODEL_ATTRIBUTES, tag_sql, args, dialect)
     terms = _order(order_by, MODEL_ATTRIBUTES, ["m.name ASC"])
     sql = (
         f"SELECT m.name FROM registered_models m WHERE {' AND '.join(where)} "  # noqa: S608
@@ -121,13 +125,14 @@ def model_versions_query(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None,
+    dialect: Dialect = SQLITE,
 ) -> SqlQuery:
     limit, offset = _limit(max_results), decode_page_token(page_token)
     args: list[object] = []
     tag_sql = (
-        "(v.model_key, v.version) IN (SELECT model_key, version FROM model_version_tags WHERE 1"
+        "(v.model_key, v.version) IN (SELECT model_key, version FROM model_version_tags WHERE 1 = 1"
     )
-    where = _where(filter_string, VERSION_ATTRIBUTES, tag_sql, args)
+    where = _where(filter_string, VERSION_ATTRIBUTES, tag_sql, args, dialect)
     terms = _order(order_by, VERSION_ATTRIBUTES, ["m.name ASC", "v.version DESC"])
     sql = (
         "SELECT m.name, v.version FROM model_versions v "  # noqa: S608

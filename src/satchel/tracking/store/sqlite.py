@@ -81,6 +81,7 @@ class SqliteStore(SqliteRegistry, SqliteLoggedModels, Store):
         self.artifact_root = os.path.abspath(artifact_root)
         self.db = Database(self.db_path, on_create=self._ensure_default_experiment)
         self._samples: SampleCache | None = None  # made on the first chart read
+        self.registry_db = self.db
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.db_path!r})"

@@ -74,7 +74,7 @@ def _read(conn: sqlite3.Connection, model_id: str) -> LoggedModel:
 
 
 class SqliteLoggedModels:
-    db: Database
+    registry_db: Database
 
     if TYPE_CHECKING:  # provided by SqliteStore
 
@@ -124,10 +124,10 @@ class SqliteLoggedModels:
             )
             return _read(conn, model_id)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
-        return self.db.read(lambda conn: _read(conn, model_id))
+        return self.registry_db.read(lambda conn: _read(conn, model_id))
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         if status not in STATUSES:
@@ -143,7 +143,7 @@ class SqliteLoggedModels:
             )
             return _read(conn, model_id)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def delete_logged_model(self, model_id: str) -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -153,7 +153,7 @@ class SqliteLoggedModels:
                 (model_id,),
             )
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         rows = [v.validate_tag(k, val) for k, val in tags.items()]
@@ -166,10 +166,10 @@ class SqliteLoggedModels:
                 [(model_id, k, val) for k, val in rows],
             )
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self.db.write(
+        self.registry_db.write(
             lambda conn: conn.execute(
                 "DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?", (model_id, key)
             )
@@ -181,11 +181,11 @@ class SqliteLoggedModels:
         def work(conn: sqlite3.Connection) -> None:
             _read(conn, model_id)
             conn.executemany(
-                "INSERT OR IGNORE INTO logged_model_params VALUES (?,?,?)",
+                "INSERT INTO logged_model_params VALUES (?,?,?) ON CONFLICT DO NOTHING",
                 [(model_id, k, val) for k, val in rows],
             )
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def search_logged_models(
         self,
@@ -217,4 +217,4 @@ class SqliteLoggedModels:
             token = encode_page_token(offset + max_results) if len(found) > max_results else None
             return PagedList([_read(conn, m) for m in found[:max_results]], token)
 
-        return self.db.read(work)
+        return self.registry_db.read(work)

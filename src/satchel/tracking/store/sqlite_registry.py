@@ -27,6 +27,10 @@ from satchel.tracking.search import encode_page_token
 from satchel.tracking.store import sqlite_registry_reads as reads
 from satchel.tracking.store.sqlite_db import Database
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from satchel.tracking.store.sqlite_search import Dialect
+
 __all__ = ["SqliteRegistry"]
 
 _ALIAS_RE = re.compile(r"^[A-Za-z_][\w\-]{0,254}$")
@@ -81,7 +85,7 @@ def _event(
     **detail: object,
 ) -> None:
     conn.execute(
-        "INSERT INTO registry_events (time, user, model_key, name, version, action, detail) "
+        'INSERT INTO registry_events (time, "user", model_key, name, version, action, detail) '
         "VALUES (?,?,?,?,?,?,?)",
         (_now(), user, key, name, version, action, json.dumps(detail, sort_keys=True)),
     )
@@ -98,9 +102,15 @@ def _touch(conn: sqlite3.Connection, key: int, version: int | None = None) -> No
 
 
 class SqliteRegistry:
-    """The registry methods of ``Store`` over ``self.db``."""
+    """The registry methods of ``Store`` over ``self.registry_db`` (the store's SQLite
+    ``Database``, or the PostgreSQL store's ``?``-speaking adapter)."""
 
-    db: Database
+    registry_db: Database
+
+    def _registry_dialect(self) -> Dialect:
+        from satchel.tracking.store.sqlite_search import SQLITE
+
+        return SQLITE
 
     # -- registered models ------------------------------------------------------------
     def create_registered_model(
@@ -122,10 +132,9 @@ class SqliteRegistry:
             now = _now()
             key = conn.execute(
                 "INSERT INTO registered_models (name, description, creation_time, "
-                "last_update_time) VALUES (?,?,?,?)",
+                "last_update_time) VALUES (?,?,?,?) RETURNING model_key",
                 (name, description or "", now, now),
-            ).lastrowid
-            assert key is not None
+            ).fetchone()[0]
             conn.executemany(
                 "INSERT INTO registered_model_tags VALUES (?,?,?)",
                 [(key, k, val) for k, val in tag_rows],
@@ -133,10 +142,10 @@ class SqliteRegistry:
             _event(conn, key, name, None, "create_model", user, description=description or "")
             return reads.registered_model(conn, name)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return self.db.read(lambda conn: reads.registered_model(conn, name))
+        return self.registry_db.read(lambda conn: reads.registered_model(conn, name))
 
     def search_registered_models(
         self,
@@ -147,7 +156,9 @@ class SqliteRegistry:
     ) -> PagedList[RegisteredModel]:
         from satchel.tracking.store.registry_sql import registered_models_query
 
-        query = registered_models_query(filter_string, max_results, order_by, page_token)
+        query = registered_models_query(
+            filter_string, max_results, order_by, page_token, self._registry_dialect()
+        )
 
         def work(conn: sqlite3.Connection) -> PagedList[RegisteredModel]:
             names = [row[0] for row in conn.execute(query.sql, query.args)]
@@ -156,7 +167,7 @@ class SqliteRegistry:
             token = encode_page_token(query.offset + query.limit) if more else None
             return PagedList(items, token)
 
-        return self.db.read(work)
+        return self.registry_db.read(work)
 
     def rename_registered_model(self, name: str, new_name: str, user: str = "") -> RegisteredModel:
         new_name = validate_model_name(new_name)
@@ -172,7 +183,7 @@ class SqliteRegistry:
             _event(conn, key, new_name, None, "rename_model", user, old_name=name)
             return reads.registered_model(conn, new_name)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def update_registered_model(
         self, name: str, description: str, user: str = ""
@@ -187,7 +198,7 @@ class SqliteRegistry:
             _event(conn, key, name, None, "update_model", user, description=description or "")
             return reads.registered_model(conn, name)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def delete_registered_model(self, name: str, user: str = "") -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -195,7 +206,7 @@ class SqliteRegistry:
             conn.execute("DELETE FROM registered_models WHERE model_key=?", (key,))
             _event(conn, key, name, None, "delete_model", user)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def set_registered_model_tag(self, name: str, key: str, value: str, user: str = "") -> None:
         tag_key, tag_value = v.validate_tag(key, value)
@@ -210,7 +221,7 @@ class SqliteRegistry:
             _touch(conn, mkey)
             _event(conn, mkey, name, None, "set_model_tag", user, key=tag_key, value=tag_value)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def delete_registered_model_tag(self, name: str, key: str, user: str = "") -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -220,7 +231,7 @@ class SqliteRegistry:
             )
             _event(conn, mkey, name, None, "delete_model_tag", user, key=key)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     # -- versions ---------------------------------------------------------------------
     def create_model_version(
@@ -272,7 +283,7 @@ class SqliteRegistry:
             _event(conn, key, name, version, "create_version", user, source=source, run_id=run_id)
             return reads.model_version(conn, key, name, version)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         number = parse_version(version)
@@ -280,7 +291,7 @@ class SqliteRegistry:
         def work(conn: sqlite3.Connection) -> ModelVersion:
             return reads.model_version(conn, reads.model_key(conn, name), name, number)
 
-        return self.db.read(work)
+        return self.registry_db.read(work)
 
     def search_model_versions(
         self,
@@ -291,7 +302,9 @@ class SqliteRegistry:
     ) -> PagedList[ModelVersion]:
         from satchel.tracking.store.registry_sql import model_versions_query
 
-        query = model_versions_query(filter_string, max_results, order_by, page_token)
+        query = model_versions_query(
+            filter_string, max_results, order_by, page_token, self._registry_dialect()
+        )
 
         def work(conn: sqlite3.Connection) -> PagedList[ModelVersion]:
             rows = conn.execute(query.sql, query.args).fetchall()
@@ -303,7 +316,7 @@ class SqliteRegistry:
             token = encode_page_token(query.offset + query.limit) if more else None
             return PagedList(items, token)
 
-        return self.db.read(work)
+        return self.registry_db.read(work)
 
     def update_model_version(
         self, name: str, version: str | int, description: str, user: str = ""
@@ -320,7 +333,7 @@ class SqliteRegistry:
             _event(conn, key, name, number, "update_version", user, description=description)
             return reads.model_version(conn, key, name, number)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     def delete_model_version(self, name: str, version: str | int, user: str = "") -> None:
         number = parse_version(version)
@@ -333,7 +346,7 @@ class SqliteRegistry:
             _touch(conn, key)
             _event(conn, key, name, number, "delete_version", user)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def transition_model_version_stage(
         self,
@@ -357,7 +370,7 @@ class SqliteRegistry:
             self._set_stage(conn, key, name, number, new_stage, user)
             return reads.model_version(conn, key, name, number)
 
-        return self.db.write(work)
+        return self.registry_db.write(work)
 
     @staticmethod
     def _set_stage(
@@ -411,7 +424,7 @@ class SqliteRegistry:
             _touch(conn, mkey, number)
             _event(conn, mkey, name, number, "set_version_tag", user, key=tag_key, value=tag_value)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def delete_model_version_tag(
         self, name: str, version: str | int, key: str, user: str = ""
@@ -426,7 +439,7 @@ class SqliteRegistry:
             )
             _event(conn, mkey, name, number, "delete_version_tag", user, key=key)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     # -- aliases ----------------------------------------------------------------------
     def set_registered_model_alias(
@@ -457,7 +470,7 @@ class SqliteRegistry:
                 old_version=None if old is None else str(old[0]),
             )
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def delete_registered_model_alias(self, name: str, alias: str, user: str = "") -> None:
         def work(conn: sqlite3.Connection) -> None:
@@ -470,7 +483,7 @@ class SqliteRegistry:
             if old is not None:
                 _event(conn, key, name, old[0], "delete_alias", user, alias=alias)
 
-        self.db.write(work)
+        self.registry_db.write(work)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         def work(conn: sqlite3.Connection) -> ModelVersion:
@@ -486,7 +499,7 @@ class SqliteRegistry:
                 )
             return reads.model_version(conn, key, name, row[0])
 
-        return self.db.read(work)
+        return self.registry_db.read(work)
 
     # -- history ----------------------------------------------------------------------
     def get_registry_history(
@@ -495,14 +508,14 @@ class SqliteRegistry:
         def work(conn: sqlite3.Connection) -> list[RegistryEvent]:
             args: tuple[object, ...] = ()
             if name is None:
-                where = "1"
+                where = "1 = 1"
             else:
                 key = reads.model_key(conn, name, missing_ok=True)
                 where, args = (
                     ("model_key = ?", (key,)) if key is not None else ("name = ?", (name,))
                 )
             rows = conn.execute(
-                "SELECT event_id, time, user, name, version, action, detail FROM "  # noqa: S608
+                'SELECT event_id, time, "user", name, version, action, detail FROM '  # noqa: S608
                 f"registry_events WHERE {where} ORDER BY event_id DESC LIMIT ?",
                 (*args, int(max_results)),
             ).fetchall()
@@ -524,4 +537,4 @@ class SqliteRegistry:
                 for r in rows
             ]
 
-        return self.db.read(work)
+        return self.registry_db.read(work)
