@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from conftest import RESOURCES, run_cli
 
@@ -108,3 +111,29 @@ def detached_sleeper(tmp_path: Path, *extra: str) -> tuple[str, Path]:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     return out.stdout.strip(), pidfile
+
+
+class WaitingHandle:
+    """A launcher handle that says when ``watch()`` is blocked in its ``wait()``: a test
+    signals its own process only then (a Stop raised anywhere else in pytest's main thread
+    is a KeyboardInterrupt that ends the session)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.waiting = threading.Event()
+
+    def wait(self) -> int:
+        self.waiting.set()
+        return self.handle.wait()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handle, name)
+
+
+def signal_main_thread(sig: int) -> None:
+    """Signal this process as a Ctrl-C would reach the runner: to its main thread. A signal
+    sent to the process may be taken by any thread not blocking it (some library's), and
+    then the main thread sleeping in waitpid is never interrupted."""
+    ident = threading.main_thread().ident
+    assert ident is not None
+    signal.pthread_kill(ident, sig)

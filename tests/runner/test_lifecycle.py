@@ -10,7 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from runner_helpers import git_repo, pid_alive, project_copy, wait_for
+from runner_helpers import (
+    WaitingHandle,
+    git_repo,
+    pid_alive,
+    project_copy,
+    signal_main_thread,
+    wait_for,
+)
 
 from satchel.envs.base import PreparedEnv
 from satchel.errors import EntryPointError, ParameterError, UsageError
@@ -23,6 +30,7 @@ from satchel.runner.heartbeat import Heartbeat
 from satchel.runner.record import env_tags, run_tags
 from satchel.runner.request import Outcome, RunRequest
 from satchel.runner.submitted import pinned_request, runner_argv
+from satchel.runner.watch import start_without_stop_signals
 from satchel.tracking.client import Client
 from satchel.tracking.entities import RunStatus
 from satchel.tracking.liveness import owner_id
@@ -249,10 +257,19 @@ def test_local_launcher_runs_in_own_group_and_terminate_kills_it(tmp_path: Path)
 
 
 def test_watch_turns_a_signal_into_a_stop(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "sleep 30")
-    handle = LocalLauncher().launch(spec)
+    ready = tmp_path / "ready"
+    spec = _spec(tmp_path, f"touch {ready} && sleep 30")
+    handle = WaitingHandle(LocalLauncher().launch(spec))
+
+    def stop() -> None:
+        # once the command runs (a SIGTERM landing while bash starts up can be lost: bash
+        # catches it for its own cleanup, then execs; the kill timer's SIGKILL covers that
+        # in real runs, but not within this test's hour of grace) and watch() waits
+        assert wait_for(ready.exists, 120) and handle.waiting.wait(120)
+        signal_main_thread(signal.SIGTERM)
+
     with lifecycle.stop_signals():
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        start_without_stop_signals(threading.Thread(target=stop, daemon=True))
         code, stopped = lifecycle.watch(handle, grace=3600)
     assert stopped
     assert code == -signal.SIGTERM  # stopped by us, not by `sleep 30` running out

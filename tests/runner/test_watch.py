@@ -10,16 +10,17 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 from runner_helpers import (
+    WaitingHandle,
     cli_env,
     db_runs,
     group_alive,
     pid_alive,
     project_copy,
     satchel_cli,
+    signal_main_thread,
     wait_for,
 )
 
@@ -165,21 +166,6 @@ def test_first_signal_says_it_is_stopping_and_second_forces(tmp_path: Path) -> N
     assert run.info.status is RunStatus.KILLED
 
 
-class _Waiting:
-    """A launcher handle that says when watch() is blocked in its wait()."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.waiting = threading.Event()
-
-    def wait(self) -> int:
-        self.waiting.set()
-        return self.handle.wait()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.handle, name)
-
-
 def test_the_second_signal_forces_the_stop_within_the_grace_period(tmp_path: Path) -> None:
     """``watch`` with a grace period of an hour: the test ends only because the second
     signal forced the stop. Signals come when the run is ready for them, not after sleeps."""
@@ -199,7 +185,7 @@ def test_the_second_signal_forces_the_stop_within_the_grace_period(tmp_path: Pat
         tracking_uri="sqlite:////nowhere.db",
         client_path=tmp_path,
     )
-    handle = _Waiting(LocalLauncher().launch(spec))
+    handle = WaitingHandle(LocalLauncher().launch(spec))
     said = threading.Event()
     alive_when_said: list[bool] = []
 
@@ -211,9 +197,9 @@ def test_the_second_signal_forces_the_stop_within_the_grace_period(tmp_path: Pat
         # each signal only once watch() is ready for it: a Stop raised anywhere else in
         # this (pytest's) main thread is a KeyboardInterrupt that would end the session
         assert wait_for(ready.exists, 120) and handle.waiting.wait(120)
-        os.kill(os.getpid(), signal.SIGINT)
+        signal_main_thread(signal.SIGINT)
         assert said.wait(120)
-        os.kill(os.getpid(), signal.SIGINT)
+        signal_main_thread(signal.SIGINT)
 
     with lifecycle.stop_signals():
         start_without_stop_signals(threading.Thread(target=signals, daemon=True))

@@ -40,8 +40,11 @@ def start_without_stop_signals(thread: threading.Thread) -> None:
     SIGINT/SIGTERM. The kernel hands a process's signal to any thread not blocking it; one
     landing on a helper thread leaves the main thread asleep in ``waitpid`` — the Ctrl-C
     would go unanswered until the project exits. A thread inherits its creator's mask."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    # The mask is read first and blocked inside the try: a Stop raised the moment the block
+    # returns must not leave this thread deaf to every later Ctrl-C.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         thread.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
