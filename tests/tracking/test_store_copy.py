@@ -310,3 +310,45 @@ def test_copy_brings_the_model_registry_and_logged_models(
     dest.create_registered_model("beer")
     assert dest.create_model_version("beer", "runs:/abc/x").version == "1"
     assert dest.create_model_version("wine", "runs:/abc/y").version == "3"
+
+
+def test_an_interrupted_registry_copy_resumes_after_its_last_chunk(
+    postgres_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from satchel.tracking.store import copy
+
+    client = satchel.Client()
+    for name in ("m1", "m2", "m3"):
+        client.create_registered_model(name)
+        client.create_model_version(name, "runs:/abc/model")
+    schema = PostgresStore(postgres_uri, str(tmp_path / "team"))  # the tables, to fail inside
+    assert schema.artifact_root == str(tmp_path / "team")
+    schema.close()
+    fail = (
+        "CREATE FUNCTION no_m2() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the database went away'; END $$",
+        "CREATE TRIGGER no_m2 BEFORE INSERT ON registered_models FOR EACH ROW "
+        "WHEN (NEW.name = 'm2') EXECUTE FUNCTION no_m2()",
+    )
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        for sql in fail:
+            conn.execute(sql)
+    monkeypatch.setattr(copy, "CHUNK", 1)
+    with pytest.raises(psycopg.errors.RaiseException, match="went away"):
+        copy.copy_store("satchel", postgres_uri)
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        assert conn.execute("SELECT name FROM registered_models").fetchall() == [("m1",)]
+        marker = "SELECT value FROM store_settings WHERE key LIKE '%registered models'"
+        assert conn.execute(marker).fetchall() == [("1",)]
+        # changed here after the interruption: a resumed copy does not go over m1 again
+        conn.execute("UPDATE registered_models SET description = 'kept' WHERE name = 'm1'")
+        conn.execute("DROP TRIGGER no_m2 ON registered_models")
+
+    report = copy.copy_store("satchel", postgres_uri)
+    assert report.registered_models == 3
+    dest = satchel.Client(postgres_uri)
+    assert [dest.get_registered_model(n).description for n in ("m1", "m2", "m3")] == [
+        "kept", "", ""
+    ]  # fmt: skip
+    assert [dest.get_model_version(n, 1).source for n in ("m2", "m3")] == ["runs:/abc/model"] * 2
+    assert len(dest.get_registry_history()) == len(client.get_registry_history()) == 6
