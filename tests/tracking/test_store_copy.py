@@ -194,6 +194,7 @@ def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
     auth.create_group("ml")
     auth.set_member("ml", "bob", True)
     auth.grant("group:ml", 1, Level.EDIT)
+    auth.grant_model("user:bob", "wine", Level.MANAGE)
     auth.set_default_level(Level.READ)
     source.close()
     for _ in range(2):  # twice: nothing duplicated, nothing refused
@@ -208,6 +209,7 @@ def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
     assert copied.list_groups() == [("ml", ["bob"])]
     bob = copied.principal("bob")
     assert bob is not None and copied.levels(bob, [1]) == {1: Level.EDIT}
+    assert copied.model_levels(bob, ["wine"]) == {"wine": Level.MANAGE}
     assert copied.default_level() is Level.READ
     dest.close()
     # a server on the copy signs the same people in
