@@ -313,6 +313,13 @@ def test_copy_brings_the_model_registry_and_logged_models(
     assert dest.create_model_version("beer", "runs:/abc/x").version == "1"
     assert dest.create_model_version("wine", "runs:/abc/y").version == "3"
 
+    # changed since: copying again would overwrite those changes, so it refuses up front
+    rows = _registry_rows(postgres_uri)
+    refused = run_cli("db", "copy", "--from", "satchel", "--to", postgres_uri, env=env)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert "registry history has changes the source does not" in refused.stderr
+    assert _registry_rows(postgres_uri) == rows
+
 
 def test_an_interrupted_registry_copy_resumes_after_its_last_chunk(
     postgres_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

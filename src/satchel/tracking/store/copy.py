@@ -149,6 +149,7 @@ def copy_store(
     source = _Source(source_store)
     relocate = _Relocate(source_store.artifact_root, dest.artifact_root)
     marker = w.progress_key(source_resolved)
+    registry.refuse_foreign_history(source.rows, dest.db)
 
     experiments = source.rows(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments")  # noqa: S608
     experiments = [(e[0], e[1], relocate.path(e[2]), *e[3:]) for e in experiments]

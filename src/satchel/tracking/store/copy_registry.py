@@ -23,7 +23,7 @@ from satchel.errors import InvalidValueError
 from satchel.tracking.store.copy_writes import read_progress, refuse_name_clashes, set_progress
 from satchel.tracking.store.postgres_writes import columns
 
-__all__ = ["GROUPS", "Group", "Table", "copy_group", "finish"]
+__all__ = ["GROUPS", "Group", "Table", "copy_group", "finish", "refuse_foreign_history"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,28 @@ def _append_events(conn: psycopg.Connection, rows: list[tuple], _: dict) -> None
         f"SELECT * FROM unnest({arrays}) ON CONFLICT (event_id) DO NOTHING",
         columns(rows),
     )
+
+
+def refuse_foreign_history(
+    rows: Callable[[str, Sequence[object]], list[tuple]], dest_db: Any
+) -> None:
+    """Before anything is written: the destination's registry history must be a beginning
+    of the source's (empty, or an earlier or interrupted copy of it). Every registry change
+    appends an event, so a destination used since (or another store's) shows here, and
+    upserting into it could overwrite its models."""
+    select = f"SELECT {_EVENTS_TABLE.names} FROM registry_events"  # noqa: S608
+    last = dest_db.read(
+        lambda conn: conn.execute(select + " ORDER BY event_id DESC LIMIT 1").fetchone()
+    )
+    if last is None:
+        return
+    ours = rows(select + " WHERE event_id = ?", (last[0],))
+    if not ours or tuple(ours[0]) != tuple(last):
+        raise InvalidValueError(
+            f"the destination's registry history has changes the source does not (event "
+            f"{last[0]}, {last[6]} on {last[4]!r})",
+            hint="copy into a new, empty database",
+        )
 
 
 _EVENTS = Group("registry events", _EVENTS_TABLE, write=_append_events)
