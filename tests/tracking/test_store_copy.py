@@ -319,6 +319,8 @@ def test_copy_brings_the_model_registry_and_logged_models(
     assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
     assert "registry history has changes the source does not" in refused.stderr
     assert _registry_rows(postgres_uri) == rows
+    source.close()
+    dest.close()
 
 
 def test_an_interrupted_registry_copy_resumes_after_its_last_chunk(
@@ -361,3 +363,5 @@ def test_an_interrupted_registry_copy_resumes_after_its_last_chunk(
     ]  # fmt: skip
     assert [dest.get_model_version(n, 1).source for n in ("m2", "m3")] == ["runs:/abc/model"] * 2
     assert len(dest.get_registry_history()) == len(client.get_registry_history()) == 6
+    client.close()
+    dest.close()
