@@ -56,6 +56,8 @@ class Group:
     children: tuple[Table, ...] = ()
     integer_key: bool = True
     write: Callable[..., None] | None = None  # instead of upserts (the history)
+    check: Callable[[psycopg.Connection, list[tuple]], None] | None = None  # before upserts
+    identity: str | None = None  # the parent's generated id, to carry on after the copied ones
 
 
 def _cols(spec: str) -> tuple[tuple[str, str], ...]:
@@ -114,6 +116,13 @@ _REGISTERED = Group(
             ("model_key", "alias"),
         ),
     ),
+    check=functools.partial(
+        refuse_name_clashes,
+        table="registered_models",
+        id_column="model_key",
+        what="a registered model",
+    ),
+    identity="model_key",
 )
 _EVENTS_TABLE = Table(
     "registry_events",
@@ -175,7 +184,7 @@ def refuse_foreign_history(
         )
 
 
-_EVENTS = Group("registry events", _EVENTS_TABLE, write=_append_events)
+_EVENTS = Group("registry events", _EVENTS_TABLE, write=_append_events, identity="event_id")
 GROUPS = (_LOGGED, _REGISTERED, _EVENTS)  # logged models first: versions name them
 
 
@@ -187,15 +196,17 @@ def _write(
     marker: str,
     last: str,
 ) -> None:
+    if group.check is not None:
+        group.check(conn, rows)
     if group.write is not None:
         group.write(conn, rows, children)
     else:
-        if group is _REGISTERED:
-            refuse_name_clashes(conn, "registered_models", "model_key", "a registered model", rows)
         for table in (group.parent, *group.children):
             batch = rows if table is group.parent else children[table.name]
             if batch:
                 conn.execute(table.upsert(), columns(batch))
+    if group.identity is not None:  # in the chunk: a store used mid-copy must not clash
+        conn.execute(_RESYNC.format(table=group.parent.name, column=group.identity))
     set_progress(conn, marker, last)
 
 
@@ -255,5 +266,3 @@ def copy_group(
 
 def finish(conn: psycopg.Connection, markers: list[str]) -> None:
     conn.execute("DELETE FROM store_settings WHERE key = ANY(%s)", (markers,))
-    for table, column in (("registered_models", "model_key"), ("registry_events", "event_id")):
-        conn.execute(_RESYNC.format(table=table, column=column))

@@ -90,7 +90,7 @@ def set_progress(conn: psycopg.Connection, key: str, last: str) -> None:
 
 
 def refuse_name_clashes(
-    conn: psycopg.Connection, table: str, id_column: str, what: str, rows: list[tuple]
+    conn: psycopg.Connection, rows: list[tuple], table: str, id_column: str, what: str
 ) -> None:
     """Rows are (id, name, ...): a name the destination gives another id means it is not
     this store's earlier copy."""
@@ -107,7 +107,7 @@ def refuse_name_clashes(
 
 
 def write_experiments(conn: psycopg.Connection, rows: list[tuple], tags: list[tuple]) -> None:
-    refuse_name_clashes(conn, "experiments", "experiment_id", "an experiment", rows)
+    refuse_name_clashes(conn, rows, "experiments", "experiment_id", "an experiment")
     if rows:
         conn.execute(_UPSERT_EXPERIMENTS, columns(rows))
     if tags:
