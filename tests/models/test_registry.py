@@ -35,7 +35,9 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[satchel.C
         backing = SqliteStore(str(tmp_path / "db" / "satchel.db"), str(tmp_path / "artifacts"))
         context = ServerContext(backing, str(tmp_path / "artifacts"), "sqlite:///unused")
         with BackgroundServer(create_app(context=context)) as url:
-            yield satchel.Client(url)
+            client = satchel.Client(url)
+            yield client
+            client.close()  # its kept-alive connection to the server
         backing.close()
 
 

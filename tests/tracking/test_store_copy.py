@@ -1,11 +1,13 @@
 """``satchel db copy`` and ``satchel db upgrade`` on real stores: a SQLite store into a fresh
 PostgreSQL database, copied twice (nothing duplicated), interrupted by SIGKILL and resumed
-(identical ``runs list -o json`` on both sides), artifacts moved under the new root."""
+(identical ``runs list -o json`` on both sides), artifacts moved under the new root, the
+model registry and logged models read the same through the client on both sides."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import satchel
 from conftest import run_cli
 from satchel.tracking.entities import Metric, Param, RunStatus, RunTag
 from satchel.tracking.store.postgres import PostgresStore
@@ -191,6 +194,7 @@ def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
     auth.create_group("ml")
     auth.set_member("ml", "bob", True)
     auth.grant("group:ml", 1, Level.EDIT)
+    auth.grant_model("user:bob", "wine", Level.MANAGE)
     auth.set_default_level(Level.READ)
     source.close()
     for _ in range(2):  # twice: nothing duplicated, nothing refused
@@ -205,6 +209,7 @@ def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
     assert copied.list_groups() == [("ml", ["bob"])]
     bob = copied.principal("bob")
     assert bob is not None and copied.levels(bob, [1]) == {1: Level.EDIT}
+    assert copied.model_levels(bob, ["wine"]) == {"wine": Level.MANAGE}
     assert copied.default_level() is Level.READ
     dest.close()
     # a server on the copy signs the same people in
@@ -216,3 +221,147 @@ def test_copy_keeps_who_may_do_what(postgres_uri: str, tmp_path: Path) -> None:
         assert call(server.url, "GET", path)[0] == 401
     finally:
         assert server.stop() == 0
+
+
+class Doubler:
+    """A tiny pyfunc model (pickled by reference: this module is importable when loading)."""
+
+    def predict(self, data: list[int]) -> list[int]:
+        return [2 * x for x in data]
+
+
+REGISTRY_TABLES = (
+    "registered_models", "registered_model_tags", "model_versions", "model_version_tags",
+    "registered_model_aliases", "registry_events", "logged_models", "logged_model_tags",
+    "logged_model_params", "store_settings",
+)  # fmt: skip
+
+
+def _registry_rows(uri: str) -> dict[str, list]:
+    with psycopg.connect(uri) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in REGISTRY_TABLES
+        }
+
+
+def _registry_store(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The default store (./satchel): a registered model with two versions (one logged by a
+    run, one an MLflow 3 logged model with files of its own), a tag on each, an alias, a
+    stage and the history of all that; returns the logged model's id."""
+    monkeypatch.setenv("LOGNAME", "alice")
+    with pytest.warns(UserWarning, match="pickle"), satchel.start_run() as run:
+        satchel.pyfunc.log_model("model", python_model=Doubler(), registered_model_name="wine")
+    store = SqliteStore("satchel/satchel.db", "satchel/artifacts")
+    logged = store.create_logged_model("0", "clf", run.info.run_id, {"k": "v"}, {"depth": "3"})
+    with pytest.warns(UserWarning, match="pickle"):
+        satchel.pyfunc.save_model(logged.artifact_location, python_model=Doubler())
+    store.finalize_logged_model(logged.model_id, "LOGGED_MODEL_READY")
+    store.close()
+    client = satchel.Client()
+    client.create_model_version("wine", f"models:/{logged.model_id}", model_id=logged.model_id)
+    client.set_registered_model_tag("wine", "team", "ml")
+    client.set_model_version_tag("wine", 1, "validated", "yes")
+    monkeypatch.setenv("LOGNAME", "bob")
+    client.set_registered_model_alias("wine", "champion", 2)
+    client.transition_model_version_stage("wine", 2, "Production")
+    return logged.model_id
+
+
+def _moved(record: object, source_root: str, dest_root: str) -> str:
+    return repr(record).replace(source_root, dest_root)
+
+
+def test_copy_brings_the_model_registry_and_logged_models(
+    postgres_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_id = _registry_store(monkeypatch)
+    env = {"SATCHEL_ARTIFACT_ROOT": str(tmp_path / "team-artifacts")}
+    first = run_cli("db", "copy", "--from", "satchel", "--to", postgres_uri, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "Copied 1 registered models and 1 logged models." in first.stdout
+    rows = _registry_rows(postgres_uri)
+    again = run_cli("db", "copy", "--from", "satchel", "--to", postgres_uri, env=env)
+    assert again.returncode == 0 and "0 artifact files" in again.stdout, again.stderr
+    assert _registry_rows(postgres_uri) == rows  # history included: nothing appended twice
+    assert len(rows["registry_events"]) == 7
+    assert [key for key, _ in rows["store_settings"]] == ["artifact_root"]  # no progress left
+
+    source, dest = satchel.Client(), satchel.Client(postgres_uri)
+    roots = (str(Path("satchel", "artifacts").resolve()), str(tmp_path / "team-artifacts"))
+    for read in (
+        lambda c: c.get_registered_model("wine"),
+        lambda c: c.search_model_versions("name = 'wine'"),
+        lambda c: c.get_model_version_by_alias("wine", "champion"),
+        lambda c: c.get_latest_versions("wine", ["Production"]),
+        lambda c: c.get_logged_model(model_id),
+    ):
+        assert _moved(read(source), *roots) == repr(read(dest))
+    assert dest.get_registry_history("wine") == source.get_registry_history("wine")
+    copied = dest.get_logged_model(model_id)
+    assert copied.artifact_location.startswith(roots[1])
+    assert dest.get_model_version("wine", 1).source.startswith("file://" + roots[1])
+
+    # the copy serves the models from the new root alone, and carries on from the copied ids
+    shutil.rmtree(roots[0])
+    monkeypatch.setenv("SATCHEL_TRACKING_URI", postgres_uri)
+    assert satchel.pyfunc.load_model("models:/wine@champion").predict([1, 2]) == [2, 4]
+    assert satchel.pyfunc.load_model("models:/wine/1").predict([3]) == [6]
+    dest.set_registered_model_alias("wine", "champion", 1)
+    assert dest.get_registry_history("wine")[0].event_id == 8
+    dest.create_registered_model("beer")
+    assert dest.create_model_version("beer", "runs:/abc/x").version == "1"
+    assert dest.create_model_version("wine", "runs:/abc/y").version == "3"
+
+    # changed since: copying again would overwrite those changes, so it refuses up front
+    rows = _registry_rows(postgres_uri)
+    refused = run_cli("db", "copy", "--from", "satchel", "--to", postgres_uri, env=env)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert "registry history has changes the source does not" in refused.stderr
+    assert _registry_rows(postgres_uri) == rows
+    source.close()
+    dest.close()
+
+
+def test_an_interrupted_registry_copy_resumes_after_its_last_chunk(
+    postgres_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from satchel.tracking.store import copy
+
+    client = satchel.Client()
+    for name in ("m1", "m2", "m3"):
+        client.create_registered_model(name)
+        client.create_model_version(name, "runs:/abc/model")
+    schema = PostgresStore(postgres_uri, str(tmp_path / "team"))  # the tables, to fail inside
+    assert schema.artifact_root == str(tmp_path / "team")
+    schema.close()
+    fail = (
+        "CREATE FUNCTION no_m2() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the database went away'; END $$",
+        "CREATE TRIGGER no_m2 BEFORE INSERT ON registered_models FOR EACH ROW "
+        "WHEN (NEW.name = 'm2') EXECUTE FUNCTION no_m2()",
+    )
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        for sql in fail:
+            conn.execute(sql)
+    monkeypatch.setattr(copy, "CHUNK", 1)
+    with pytest.raises(psycopg.errors.RaiseException, match="went away"):
+        copy.copy_store("satchel", postgres_uri)
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        assert conn.execute("SELECT name FROM registered_models").fetchall() == [("m1",)]
+        marker = "SELECT value FROM store_settings WHERE key LIKE '%registered models'"
+        assert conn.execute(marker).fetchall() == [("1",)]
+        # changed here after the interruption: a resumed copy does not go over m1 again
+        conn.execute("UPDATE registered_models SET description = 'kept' WHERE name = 'm1'")
+        conn.execute("DROP TRIGGER no_m2 ON registered_models")
+
+    report = copy.copy_store("satchel", postgres_uri)
+    assert report.registered_models == 3
+    dest = satchel.Client(postgres_uri)
+    assert [dest.get_registered_model(n).description for n in ("m1", "m2", "m3")] == [
+        "kept", "", ""
+    ]  # fmt: skip
+    assert [dest.get_model_version(n, 1).source for n in ("m2", "m3")] == ["runs:/abc/model"] * 2
+    assert len(dest.get_registry_history()) == len(client.get_registry_history()) == 6
+    client.close()
+    dest.close()

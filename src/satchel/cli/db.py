@@ -41,8 +41,9 @@ def upgrade(backend_store_uri: str) -> None:
     "--to", "dest", required=True, metavar="URI", help="Copy into: postgresql://user:pass@host/db."
 )
 def copy(source: str, dest: str) -> None:
-    """Copy every experiment, run, param, tag, metric point, dataset input and artifact of a
-    store into a PostgreSQL store, keeping ids, then its users, tokens, groups and grants.
+    """Copy every experiment, run, param, tag, metric point, dataset input, registered model,
+    logged model and artifact of a store into PostgreSQL, keeping ids, then its users, tokens,
+    groups and grants.
     Run it again to resume an interrupted copy; a finished copy run again changes nothing."""
     from satchel.server.auth.copy import copy_auth
     from satchel.tracking.store.copy import copy_store
@@ -56,6 +57,10 @@ def copy(source: str, dest: str) -> None:
     click.echo(
         f"Copied {report.experiments} experiments, {report.runs} runs and "
         f"{report.artifact_files} artifact files{resumed}."
+    )
+    click.echo(
+        f"Copied {report.registered_models} registered models and "
+        f"{report.logged_models} logged models."
     )
     users = copy_auth(source, dest)
     if users:

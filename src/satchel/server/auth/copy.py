@@ -1,5 +1,6 @@
 """``satchel db copy``'s second half: who may do what. Users (password hashes), tokens
-(hashes), groups, members, grants and the default level go from the source store's auth
+(hashes), groups, members, grants (on experiments and on registered models, by name) and
+the default level go from the source store's auth
 tables into a PostgreSQL store's, as upserts: copying twice changes nothing, and a team
 moving its server keeps its sign-ins and permissions (experiment ids are kept by the copy).
 """
@@ -24,6 +25,7 @@ AUTH_TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("auth_members", ("group_name", "username"), ("group_name", "username")),
     ("auth_grants", ("principal", "experiment_id", "level"), ("principal", "experiment_id")),
     ("auth_settings", ("key", "value"), ("key",)),
+    ("auth_model_grants", ("principal", "model_name", "level"), ("principal", "model_name")),
 )
 
 
@@ -34,17 +36,19 @@ def _is_postgres(store: Any) -> bool:
 def _read(store: Any) -> dict[str, list[tuple]]:
     postgres = _is_postgres(store)
     probe = (
-        "SELECT 1 FROM pg_tables WHERE tablename = 'auth_users'"
+        "SELECT 1 FROM pg_tables WHERE tablename = ?"
         if postgres
-        else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'auth_users'"
+        else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     )
 
     def work(conn: Any) -> dict[str, list[tuple]]:
         sql = Sql(conn, postgres)
-        if sql.one(probe) is None:
+        if sql.one(probe, ("auth_users",)) is None:
             return {}  # this store never had auth
-        return {
+        return {  # a table a later auth migration adds may not be there yet: nothing to copy
             table: sql.all(f"SELECT {', '.join(cols)} FROM {table}")  # noqa: S608
+            if sql.one(probe, (table,))
+            else []
             for table, cols, _ in AUTH_TABLES
         }
 

@@ -1,12 +1,14 @@
 """``satchel db copy``: a store's experiments, runs, params, tags, full metric history, run
-inputs (datasets) and artifacts into a PostgreSQL store, keeping every id.
+inputs (datasets), model registry, logged models and artifacts into a PostgreSQL store,
+keeping every id.
 
 Idempotent: every row is an upsert keyed on its identity (metric points on MLflow's point
 key), so copying twice stores nothing twice. Resumable: runs go over in chunks, one
 transaction each, in run-id order, and each chunk's transaction records the last run id it
-copied; an interrupted copy (even SIGKILL) resumes after that run. A chunk's artifact files
-are copied before its transaction commits, each file to a temporary name then moved into
-place, and files already there with the same size are skipped.
+copied; an interrupted copy (even SIGKILL) resumes after that run. The registry and logged
+models follow the runs, chunked and resumable the same way (``copy_registry``). A chunk's
+artifact files are copied before its transaction commits, each file to a temporary name then
+moved into place, and files already there with the same size are skipped.
 
 Artifacts move only when the two stores' artifact roots differ; URIs under the source root
 are then rewritten to the destination root. Others (a remote URI, a location outside the
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from satchel.errors import InvalidValueError
 from satchel.tracking.store import get_store
@@ -29,6 +33,7 @@ from satchel.tracking.uri import resolve_tracking_uri
 __all__ = ["CopyReport", "copy_store"]
 
 CHUNK = 500
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 _RUN_COLUMNS = (
     "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, "
     "lifecycle_stage, deleted_time, heartbeat_time, owner"
@@ -42,6 +47,8 @@ _EXPERIMENT_COLUMNS = (
 class CopyReport:
     experiments: int
     runs: int
+    registered_models: int
+    logged_models: int
     resumed_after: str | None  # the last run id an interrupted copy had finished
     artifact_files: int
 
@@ -94,7 +101,7 @@ class _Relocate:
     def path(self, location: str) -> str:
         scheme = "file://" if location.startswith("file://") else ""
         local = location[len(scheme) :]
-        if self.source == self.dest or "://" in local:
+        if self.source == self.dest or _URI.match(local):  # e.g. s3://, runs:/, models:/
             return location
         if os.path.commonpath([self.source, os.path.abspath(local)]) != self.source:
             return location
@@ -122,6 +129,7 @@ def copy_store(
 ) -> CopyReport:
     """Copy everything from ``source_uri`` (SQLite or PostgreSQL) into ``dest_uri``
     (PostgreSQL); ``progress(done, total)`` after each chunk of runs."""
+    from satchel.tracking.store import copy_registry as registry
     from satchel.tracking.store import copy_writes as w
     from satchel.tracking.store.postgres import PostgresStore
 
@@ -141,6 +149,7 @@ def copy_store(
     source = _Source(source_store)
     relocate = _Relocate(source_store.artifact_root, dest.artifact_root)
     marker = w.progress_key(source_resolved)
+    registry.refuse_foreign_history(source.rows, dest.db)
 
     experiments = source.rows(f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments")  # noqa: S608
     experiments = [(e[0], e[1], relocate.path(e[2]), *e[3:]) for e in experiments]
@@ -166,5 +175,24 @@ def copy_store(
         done += len(runs)
         if progress is not None:
             progress(done, total)
-    dest.db.write(lambda conn: w.finish(conn, marker))
-    return CopyReport(len(experiments), total, resumed, relocate.files)
+    markers = {group.label: f"{marker} {group.label}" for group in registry.GROUPS}
+    copied = {
+        group.label: registry.copy_group(
+            group, source.rows, dest.db, markers[group.label], relocate.path, CHUNK
+        )
+        for group in registry.GROUPS
+    }
+
+    def finish(conn: Any) -> None:
+        w.finish(conn, marker)
+        registry.finish(conn, list(markers.values()))
+
+    dest.db.write(finish)
+    return CopyReport(
+        len(experiments),
+        total,
+        copied["registered models"],
+        copied["logged models"],
+        resumed,
+        relocate.files,
+    )

@@ -9,7 +9,15 @@ from satchel.errors import InvalidValueError
 from satchel.tracking.store.postgres_db import redact
 from satchel.tracking.store.postgres_writes import columns
 
-__all__ = ["finish", "progress_key", "read_progress", "write_experiments", "write_runs"]
+__all__ = [
+    "finish",
+    "progress_key",
+    "read_progress",
+    "refuse_name_clashes",
+    "set_progress",
+    "write_experiments",
+    "write_runs",
+]
 
 _UPSERT_EXPERIMENTS = (
     "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
@@ -77,17 +85,29 @@ def read_progress(conn: psycopg.Connection, key: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def write_experiments(conn: psycopg.Connection, rows: list[tuple], tags: list[tuple]) -> None:
-    for exp_id, name, *_ in rows:
+def set_progress(conn: psycopg.Connection, key: str, last: str) -> None:
+    conn.execute(_SET_PROGRESS, (key, last))
+
+
+def refuse_name_clashes(
+    conn: psycopg.Connection, rows: list[tuple], table: str, id_column: str, what: str
+) -> None:
+    """Rows are (id, name, ...): a name the destination gives another id means it is not
+    this store's earlier copy."""
+    for row_id, name, *_ in rows:
         clash = conn.execute(
-            "SELECT experiment_id FROM experiments WHERE name = %s AND experiment_id <> %s",
-            (name, exp_id),
+            f"SELECT {id_column} FROM {table} WHERE name = %s AND {id_column} <> %s",  # noqa: S608
+            (name, row_id),
         ).fetchone()
         if clash:
             raise InvalidValueError(
-                f"the destination already has an experiment {name!r} (id {clash[0]}, not {exp_id})",
+                f"the destination already has {what} {name!r} (id {clash[0]}, not {row_id})",
                 hint="copy into a new, empty database",
             )
+
+
+def write_experiments(conn: psycopg.Connection, rows: list[tuple], tags: list[tuple]) -> None:
+    refuse_name_clashes(conn, rows, "experiments", "experiment_id", "an experiment")
     if rows:
         conn.execute(_UPSERT_EXPERIMENTS, columns(rows))
     if tags:
@@ -117,7 +137,7 @@ def write_runs(
         conn.execute(_UPSERT_LATEST, columns(_metric_rows(details["latest"])))
     if details["inputs"]:
         conn.execute(_UPSERT_INPUTS, columns(details["inputs"]))
-    conn.execute(_SET_PROGRESS, (marker, last_run_id))
+    set_progress(conn, marker, last_run_id)
 
 
 def finish(conn: psycopg.Connection, marker: str) -> None:
