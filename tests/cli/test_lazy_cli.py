@@ -53,3 +53,15 @@ def test_every_command_is_still_listed_and_reachable() -> None:
     for sub in ("list", "show", "wait", "cancel"):  # wait/cancel come from the run module
         assert f"  {sub} " in runs_help.stdout
     assert run_cli("no-such-command").returncode == 2
+
+
+def test_version_is_the_packages_and_reads_no_distribution_metadata() -> None:
+    from importlib.metadata import version
+
+    code = (
+        "import sys\nfrom satchel.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('importlib.metadata' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [f"satchel, version {version('satchel')}", "False"]

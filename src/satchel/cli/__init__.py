@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from satchel._version import __version__
 from satchel.errors import SatchelError
 
 __all__ = ["main"]
@@ -150,7 +151,7 @@ _COMMANDS: dict[str, Callable[[], click.Command]] = {
     lazy=_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="satchel")
+@click.version_option(version=__version__, prog_name="satchel")  # no metadata scan
 def cli() -> None:
     """Package, share and run ML projects reproducibly, with every run tracked."""
 
