@@ -69,6 +69,23 @@ def running_server(*args: str, cwd: Path, env: dict[str, str] | None = None) -> 
         server.stop()
 
 
+def mlflow_client_server(kind: str, home: Path) -> Iterator[str]:
+    """A server for the real mlflow client's tests, on a fresh SQLite or PostgreSQL store;
+    checks that it stops cleanly (a module fixture yields from this)."""
+    from tests.conftest import drop_postgres_database, new_postgres_database
+
+    mlflow_python()  # fail early, with the hint, when the client is not installed
+    database = new_postgres_database() if kind == "postgresql" else None
+    store = database or str(home / "store")
+    proc = ServerProcess(
+        "--backend-store-uri", store, "--artifacts-destination", str(home / "artifacts"), cwd=home
+    )
+    yield proc.url
+    assert proc.stop() == 0
+    if database:
+        drop_postgres_database(database)
+
+
 def call(
     url: str,
     method: str,

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import drop_postgres_database, kv, new_postgres_database, run_cli
-from tests.server.server_helpers import ServerProcess, mlflow_python, run_mlflow
+from tests.conftest import kv, run_cli
+from tests.server.server_helpers import (
+    mlflow_client_server,
+    run_mlflow,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -19,17 +22,7 @@ pytestmark = pytest.mark.slow
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    mlflow_python()  # fail early, with the hint, when the client is not installed
-    home = tmp_path_factory.mktemp("mlflow-server")
-    database = new_postgres_database() if request.param == "postgresql" else None
-    store = database or str(home / "store")
-    proc = ServerProcess(
-        "--backend-store-uri", store, "--artifacts-destination", str(home / "artifacts"), cwd=home
-    )
-    yield proc.url
-    assert proc.stop() == 0
-    if database:
-        drop_postgres_database(database)
+    yield from mlflow_client_server(request.param, tmp_path_factory.mktemp("mlflow-server"))
 
 
 def test_tutorial_quickstart_run_name_params_metrics(server: str, tmp_path: Path) -> None:

@@ -9,9 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import drop_postgres_database, new_postgres_database, run_cli
+from tests.conftest import run_cli
 from tests.models.models_helpers import TRAIN, run_py
-from tests.server.server_helpers import ServerProcess, call, mlflow_python, run_mlflow
+from tests.server.server_helpers import (
+    call,
+    mlflow_client_server,
+    run_mlflow,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -81,17 +85,7 @@ print("RESULT " + json.dumps({
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    mlflow_python()  # fail early, with the hint, when the client is not installed
-    home = tmp_path_factory.mktemp("registry-server")
-    database = new_postgres_database() if request.param == "postgresql" else None
-    store = database or str(home / "store")
-    proc = ServerProcess(
-        "--backend-store-uri", store, "--artifacts-destination", str(home / "artifacts"), cwd=home
-    )
-    yield proc.url
-    assert proc.stop() == 0
-    if database:
-        drop_postgres_database(database)
+    yield from mlflow_client_server(request.param, tmp_path_factory.mktemp("registry-server"))
 
 
 def _result(stdout: str) -> dict:

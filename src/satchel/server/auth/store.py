@@ -253,17 +253,8 @@ class AuthStore:
 
     # -- grants and the default --------------------------------------------------------
     def grant(self, principal: str, experiment_id: int, level: Level) -> None:
-        kind, _, name = principal.partition(":")
-
-        exists = (
-            "SELECT 1 FROM auth_users WHERE username = ?"
-            if kind == "user"
-            else "SELECT 1 FROM auth_groups WHERE name = ?"
-        )
-
         def work(sql: Sql) -> None:
-            if not sql.one(exists, (name,)):
-                raise _no_user(name) if kind == "user" else _no_group(name)
+            _require_principal(sql, principal)
             sql.execute(
                 "INSERT INTO auth_grants VALUES (?, ?, ?) ON CONFLICT (principal, experiment_id) "
                 "DO UPDATE SET level = excluded.level",
@@ -303,16 +294,8 @@ class AuthStore:
 
     # -- grants on registered models (by name) -----------------------------------------
     def grant_model(self, principal: str, model_name: str, level: Level) -> None:
-        kind, _, name = principal.partition(":")
-        exists = (
-            "SELECT 1 FROM auth_users WHERE username = ?"
-            if kind == "user"
-            else "SELECT 1 FROM auth_groups WHERE name = ?"
-        )
-
         def work(sql: Sql) -> None:
-            if not sql.one(exists, (name,)):
-                raise _no_user(name) if kind == "user" else _no_group(name)
+            _require_principal(sql, principal)
             sql.execute(
                 "INSERT INTO auth_model_grants VALUES (?, ?, ?) ON CONFLICT "
                 "(principal, model_name) DO UPDATE SET level = excluded.level",
@@ -366,6 +349,16 @@ class AuthStore:
         self._write(lambda sql: sql.execute(
             "INSERT INTO auth_settings VALUES ('default_permission', ?) ON CONFLICT (key) "
             "DO UPDATE SET value = excluded.value", (level.name,)))  # fmt: skip
+
+
+def _require_principal(sql: Sql, principal: str) -> None:
+    """``user:NAME`` or ``group:NAME`` must exist before it is granted anything."""
+    kind, _, name = principal.partition(":")
+    if kind == "user":
+        if not sql.one("SELECT 1 FROM auth_users WHERE username = ?", (name,)):
+            raise _no_user(name)
+    elif not sql.one("SELECT 1 FROM auth_groups WHERE name = ?", (name,)):
+        raise _no_group(name)
 
 
 def _no_user(name: str) -> NotFoundError:
